@@ -1,0 +1,1 @@
+"""Turning the reference into what students and course tools receive."""

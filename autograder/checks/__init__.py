@@ -1,0 +1,21 @@
+"""The kinds of check, independent of any assignment.
+
+gradient  GradientCheck: backward against the reference's, with numerical diagnostics
+values    ValueCheck: outputs against the reference's after type/dtype/shape checks
+tables    TableCheck: tables cell by cell with partial credit
+answers   AnswerCheck: stated numbers with a tolerance and unit hints
+accuracy  AccuracyCheck: training in the sandbox, accuracy measured by the grader
+property  BatchMeanCheck, LinearInDoutCheck, NoInPlaceCheck, PropertyCheck
+"""
+
+from autograder.checks.accuracy import AccuracyCheck
+from autograder.checks.answers import AnswerCheck
+from autograder.checks.base import Args, Check, Context
+from autograder.checks.gradient import GradientCheck
+from autograder.checks.properties import BatchMeanCheck, LinearInDoutCheck, NoInPlaceCheck, PropertyCheck
+from autograder.checks.tables import TableCheck
+from autograder.checks.values import ValueCheck
+
+__all__ = ["AccuracyCheck", "AnswerCheck", "Args", "BatchMeanCheck", "Check", "Context",
+           "GradientCheck", "LinearInDoutCheck", "NoInPlaceCheck", "PropertyCheck", "TableCheck",
+           "ValueCheck"]

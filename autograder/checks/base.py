@@ -1,0 +1,129 @@
+"""What every check shares: the grading context and the Check base class."""
+
+from __future__ import annotations
+
+import copy
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from autograder.report.model import CheckResult, Status
+from autograder.sandbox.client import Outcome, Sandbox
+
+
+class NoExpectedValue(Exception):
+    """Public mode has no stored expected value for this check."""
+
+
+class Args:
+    """Positional and keyword arguments of one call, as input generators return them."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+    def copy(self) -> "Args":
+        return Args(*copy.deepcopy(self.args), **copy.deepcopy(self.kwargs))
+
+
+def as_args(value) -> Args:
+    return value if isinstance(value, Args) else Args(*value)
+
+
+@dataclass
+class Context:
+    """Everything a check needs while it runs.
+
+    sandbox: the worker running the submission.
+    seed: this run's seed; each check derives its own generator from it.
+    reference: the trusted Reference (grading), or None (public mode).
+    stored: expected values for the public seed (public mode), by check name.
+    recording: when set, expected values computed from the reference are
+        also stored here (how the public expected values are generated).
+    """
+
+    sandbox: Sandbox
+    seed: int
+    reference: Any = None
+    stored: dict | None = None
+    recording: dict | None = None
+    data_root: str | None = None
+    options: dict = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        return self.reference is None
+
+    def rng(self, name: str) -> np.random.Generator:
+        """A generator that depends only on the run's seed and the check's name."""
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def expected(self, check: "Check", key: str, compute: Callable[[Any], Any]):
+        """The trusted value for ``key`` of ``check``: from the reference, or stored."""
+        if self.reference is not None:
+            value = compute(self.reference)
+            if self.recording is not None:
+                self.recording.setdefault(check.name, {})[key] = value
+            return value
+        try:
+            return self.stored[check.name][key]  # type: ignore[index]
+        except (TypeError, KeyError):
+            raise NoExpectedValue(check.name) from None
+
+
+def short(target: str) -> str:
+    """'layers:linear_forward' -> 'linear_forward'."""
+    return target.split(":")[-1]
+
+
+class Check:
+    """One gradable item of a rubric.
+
+    name: unique within the rubric; points: what it is worth;
+    public: whether `autograder check` (no reference) can run it;
+    timeout: seconds for its sandbox request (None: the rubric's default).
+    """
+
+    kind = "check"
+
+    def __init__(self, name: str, points: float, *, public: bool = True,
+                 timeout: float | None = None, description: str = ""):
+        self.name, self.points, self.public = name, float(points), public
+        self.timeout, self.description = timeout, description
+
+    def run(self, ctx: Context) -> CheckResult:
+        raise NotImplementedError
+
+    # -- result helpers ---------------------------------------------------
+    def result(self, fraction: float, message: str = "", **details) -> CheckResult:
+        fraction = float(min(1.0, max(0.0, fraction)))
+        status = Status.PASSED if fraction >= 1.0 - 1e-12 else Status.FAILED
+        return CheckResult(self.name, round(self.points * fraction, 6), self.points, status,
+                           message, details)
+
+    def passed(self, message: str = "", **details) -> CheckResult:
+        return self.result(1.0, message, **details)
+
+    def failed(self, message: str, fraction: float = 0.0, **details) -> CheckResult:
+        result = self.result(fraction, message, **details)
+        if result.status == Status.PASSED:
+            result.status = Status.FAILED
+        return result
+
+    def from_outcome(self, outcome: Outcome, what: str) -> CheckResult:
+        """The result for a call that did not return normally."""
+        status = {"timeout": Status.TIMEOUT, "crashed": Status.ERROR}.get(outcome.status, Status.ERROR)
+        if outcome.status == "timeout":
+            message = f"{what} {outcome.error} (an infinite loop, or far too slow)"
+        else:
+            message = f"{what}: {outcome.error}"
+        return CheckResult(self.name, 0.0, self.points, status, message,
+                           {"outcome": outcome.status})
+
+    def first_problem(self, outcomes: list[Outcome], labels: list[str]) -> CheckResult | None:
+        """The result for the first call that failed, if any did."""
+        for outcome, label in zip(outcomes, labels):
+            if not outcome.ok:
+                return self.from_outcome(outcome, label)
+        return None

@@ -1,0 +1,80 @@
+"""Bundled example submissions: realistic bugs written as edits of the reference.
+
+Each assignment's module (``autograder.examples.<assignment>``) lists BUGS, each
+a :class:`Bug`: one or more (file, find, replace) edits of the reference, a
+sentence saying what a student got wrong, and the checks that must catch it.
+``materialize`` writes the buggy submission to a directory, so the examples
+stay in step with the reference and the demo, the tests and the mutation
+corpus all use the same files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.reference import ASSIGNMENTS, SOLUTIONS
+
+
+@dataclass(frozen=True)
+class Edit:
+    file: str
+    find: str
+    replace: str
+
+
+@dataclass(frozen=True)
+class Bug:
+    """name: a slug; description: the slip in a sentence; edits: how to make it;
+    caught_by: the checks that must lose points; also: checks that may lose
+    points too because they build on the broken function (every other check
+    must keep full marks); mentions: words that the message of the first
+    check in caught_by must contain (the slip named)."""
+
+    name: str
+    description: str
+    edits: tuple[Edit, ...]
+    caught_by: tuple[str, ...]
+    also: tuple[str, ...] = field(default_factory=tuple)
+    mentions: tuple[str, ...] = field(default_factory=tuple)
+
+
+def bugs(assignment: str) -> list[Bug]:
+    """The bundled bugs of one assignment (empty if it has none yet)."""
+    try:
+        module = importlib.import_module(f"autograder.examples.{assignment}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"autograder.examples.{assignment}":
+            return []
+        raise
+    return list(module.BUGS)
+
+
+def _copy_tree(source: Path, destination: Path) -> None:
+    shutil.copytree(source, destination, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.ipynb", ".ipynb_checkpoints"))
+
+
+def materialize_reference(assignment: str, destination: Path) -> Path:
+    _copy_tree(SOLUTIONS / assignment, destination)
+    return destination
+
+
+def materialize_skeleton(assignment: str, destination: Path) -> Path:
+    _copy_tree(ASSIGNMENTS / assignment, destination)
+    return destination
+
+
+def materialize(assignment: str, bug: Bug, destination: Path) -> Path:
+    """Write the reference with ``bug``'s edits applied to ``destination``."""
+    _copy_tree(SOLUTIONS / assignment, destination)
+    for edit in bug.edits:
+        path = destination / edit.file
+        text = path.read_text()
+        count = text.count(edit.find)
+        if count != 1:
+            raise ValueError(f"bug {bug.name}: {edit.find!r} occurs {count} times in {edit.file}")
+        path.write_text(text.replace(edit.find, edit.replace))
+    return destination
