@@ -26,8 +26,11 @@ def _factor(got: np.ndarray, expected: np.ndarray) -> float | None:
     return c if _close(got, c * expected) else None
 
 
-def _name_factor(c: float, batch: int | None) -> str | None:
+def _name_factor(c: float, batch: int | None, size: int | None = None) -> str | None:
     candidates = {2.0: "2", 0.5: "1/2"}
+    if size and size > 1:
+        candidates.update({float(size): "the number of elements",
+                           1.0 / size: "1 / the number of elements"})
     if batch and batch > 1:
         candidates.update({float(batch): "N (the batch size)", 1.0 / batch: "1/N (N is the batch size)"})
     for value, label in candidates.items():
@@ -63,7 +66,7 @@ def explain(got, expected, *, batch: int | None = None, what: str = "it") -> str
         return f"{what} is the transpose of the right answer"
     c = _factor(got, expected)
     if c is not None and abs(c - 1.0) > 1e-6:
-        label = _name_factor(c, batch)
+        label = _name_factor(c, batch, expected.size)
         if label:
             return f"{what} is off by a factor of {label}"
         return f"{what} is off by a constant factor of {c:.4g}"

@@ -43,6 +43,9 @@ class Bug:
 
 def bugs(assignment: str) -> list[Bug]:
     """The bundled bugs of one assignment (empty if it has none yet)."""
+    from autograder.rubrics import resolve
+
+    assignment = resolve(assignment)
     try:
         module = importlib.import_module(f"autograder.examples.{assignment}")
     except ModuleNotFoundError as exc:
