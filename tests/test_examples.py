@@ -1,0 +1,51 @@
+"""Every assignment with a rubric: the reference scores 100%, the skeleton 0,
+and every bundled bug loses points exactly where it should."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.examples import bugs, materialize, materialize_reference, materialize_skeleton
+from autograder.grading import grade
+from autograder.report.model import Status
+from autograder.rubrics import available, load_rubric
+
+ASSIGNMENTS = available()
+BUG_CASES = [(a, bug) for a in ASSIGNMENTS for bug in bugs(a)]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_scores_full_marks(assignment, tmp_path):
+    report = grade(load_rubric(assignment), materialize_reference(assignment, tmp_path))
+    failing = [(r.name, r.message) for r in report.results if r.status != Status.PASSED]
+    assert failing == []
+    assert report.score == report.max_score > 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_skeleton_scores_zero_with_a_message_per_check(assignment, tmp_path):
+    report = grade(load_rubric(assignment), materialize_skeleton(assignment, tmp_path))
+    assert report.score == 0
+    for result in report.results:
+        assert result.status != Status.PASSED
+        assert result.message.strip(), result.name
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_assignment_has_ten_realistic_bugs(assignment):
+    assert len(bugs(assignment)) >= 10
+
+
+@pytest.mark.parametrize("assignment,bug", BUG_CASES, ids=[f"{a}-{b.name}" for a, b in BUG_CASES])
+def test_bug_is_caught_by_the_right_checks(assignment, bug, tmp_path):
+    rubric = load_rubric(assignment)
+    names = {check.name for check in rubric.checks}
+    assert set(bug.caught_by) | set(bug.also) <= names, "the bug names checks the rubric lacks"
+    report = grade(rubric, materialize(assignment, bug, tmp_path))
+    lost = {r.name: r for r in report.results if r.score < r.max_score}
+    assert set(bug.caught_by) <= set(lost), f"not caught by {set(bug.caught_by) - set(lost)}"
+    unexpected = set(lost) - set(bug.caught_by) - set(bug.also)
+    assert not unexpected, {name: lost[name].message for name in unexpected}
+    message = lost[bug.caught_by[0]].message
+    for word in bug.mentions:
+        assert word in message, message
