@@ -1,0 +1,20 @@
+"""`autograder list`: assignments, checks and points."""
+
+from __future__ import annotations
+
+
+def run(args) -> int:
+    from autograder.rubrics import available, load_rubric
+
+    for assignment in available():
+        rubric = load_rubric(assignment)
+        print(f"{rubric.id}: {rubric.title} ({rubric.max_score:g} points; files "
+              f"{', '.join(m + '.py' for m in rubric.modules)})")
+        for check in rubric.checks:
+            scope = "" if check.public else "  [instructor only]"
+            print(f"  {check.points:5.2f}  {check.kind:<9} {check.name}{scope}")
+    return 0
+
+
+def register(sub) -> None:
+    sub.add_parser("list", help="assignments, checks and points").set_defaults(func=run)
