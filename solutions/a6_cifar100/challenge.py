@@ -172,11 +172,20 @@ def images_to_device(images: np.ndarray, device) -> torch.Tensor:
 
 
 def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Per-channel mean and (population) std of uint8 images (N, 3, H, W) scaled to [0, 1]."""
-    x = images.to(torch.float64) / 255.0
-    mean = x.mean(dim=(0, 2, 3))
-    std = x.std(dim=(0, 2, 3), correction=0)
-    return mean.tolist(), std.tolist()
+    """Per-channel mean and (population) std of uint8 images (N, 3, H, W) scaled to [0, 1].
+
+    Computed from a histogram of the 256 pixel values of each channel, so no
+    float copy of the dataset is made.
+    """
+    values = torch.arange(256, dtype=torch.float64, device=images.device) / 255.0
+    means, stds = [], []
+    for channel in range(images.shape[1]):
+        counts = torch.bincount(images[:, channel].reshape(-1), minlength=256).double()
+        p = counts / counts.sum()
+        mean = (p * values).sum()
+        means.append(mean.item())
+        stds.append((p * (values - mean) ** 2).sum().sqrt().item())
+    return means, stds
 
 
 def _reflect_index(size: int, padding: int, device) -> torch.Tensor:
@@ -298,10 +307,11 @@ def train(data_root, device, time_budget_s: float = 600, seed: int = 0, *,
     ``seed`` fixes the initialisation, the order of the batches and the
     augmentation; how many steps fit in the budget depends on the machine.
 
-    ``on_epoch``, if given, is called after every epoch as
-    ``on_epoch(epoch, model, train_seconds)`` (epoch counted from 1); the time
-    it takes is not counted towards the budget (benchmarks use it to measure
-    the test accuracy along the way).
+    ``on_epoch``, if given, is called after every epoch (the last one may be
+    cut short) as ``on_epoch(epoch, model, train_seconds, images_seen)``, the
+    epoch counted from 1 and the images counted since the start; the time it
+    takes is not counted towards the budget (benchmarks use it to measure the
+    test accuracy along the way).
 
     Returns the trained module, on ``device``, in evaluation mode.
     """
@@ -387,7 +397,7 @@ def train(data_root, device, time_budget_s: float = 600, seed: int = 0, *,
                   f"train acc {correct.item() / seen:.3f}  {clock():6.1f} s")
         if on_epoch is not None:
             pause = time.perf_counter()
-            on_epoch(epoch, model, clock())
+            on_epoch(epoch, model, clock(), step * batch_size)
             model.train()
             paused += time.perf_counter() - pause
     if cuda:
