@@ -1,0 +1,81 @@
+"""Grading one submission of a batch; runs in a pool process.
+
+The pool processes are plain grader processes: each grade still runs the
+student's code in its own sandboxed worker (autograder.sandbox). A zip is
+unpacked into a private temporary directory first and removed afterwards.
+Whatever goes wrong with one submission becomes that submission's report
+(every check in error, with the reason), so the batch carries on.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.batch.unpack import UnsafeArchive, extract_zip, submission_root
+from autograder.report.model import CheckResult, GradeReport, Status
+
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a pool process needs to grade one submission (all picklable)."""
+
+    student: str
+    path: str
+    assignment: str
+    seed: int
+    reference: str | None = None
+
+
+def init_pool_process() -> None:
+    """Pool initializer: die with the batch process (so a killed batch leaves no
+    grader behind) and leave Ctrl-C to the batch process."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def failed_report(assignment: str, job: Job, reason: str) -> GradeReport:
+    """A report that gives every check 0 points because the submission could not be graded."""
+    from autograder.rubrics import load_rubric
+
+    rubric = load_rubric(assignment)
+    message = f"the submission could not be graded: {reason}"
+    results = [CheckResult(check.name, 0.0, check.points, Status.ERROR, message)
+               for check in rubric.checks]
+    return GradeReport(rubric.id, job.path, results, job.seed, 0.0, "grade", [message])
+
+
+def grade_job(job: Job) -> tuple[GradeReport, str | None]:
+    """Grade one submission (directory or zip) with the batch's seed: the
+    report and, when it could not be graded at all, the reason why."""
+    from autograder.grading import grade
+    from autograder.rubrics import load_rubric
+
+    rubric = load_rubric(job.assignment)
+    source = Path(job.path)
+    unpacked = tempfile.mkdtemp(prefix="ag-batch-") if source.suffix.lower() == ".zip" else None
+    try:
+        if unpacked:
+            extract_zip(source, unpacked)
+        root = submission_root(unpacked or source)
+        report = grade(rubric, root, seed=job.seed, reference_dir=job.reference)
+    except UnsafeArchive as exc:
+        return failed_report(rubric.id, job, str(exc)), str(exc)
+    except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
+        reason = f"internal grader error ({type(exc).__name__}: {exc})"
+        return failed_report(rubric.id, job, reason), reason
+    finally:
+        if unpacked:
+            shutil.rmtree(unpacked, ignore_errors=True)
+    report.submission = job.path
+    return report, None
