@@ -135,8 +135,8 @@ class GradientCheck(Check):
                 return self.failed(problem)
             labelled = [(self._label(i), g, e, i, "") for i, g, e in zip(wrt, got_grads, expected_grads)]
         numerical = self._numerical(picks, outcomes[2:], dout)
-        batch = call.args[0].shape[0] if isinstance(call.args[0], np.ndarray) and call.args[0].ndim else None
-        return self._score(labelled, numerical, forward_ok, batch, call)
+        batch = diagnose.batch_size(call.args)
+        return self._score(labelled, numerical, forward_ok, batch, call, dout)
 
     def _run_loss(self, ctx, rng, call, expected):
         calls = [Call(self.forward, call.args, call.kwargs)]
@@ -157,31 +157,37 @@ class GradientCheck(Check):
         else:
             labelled = [(name, got[1], expected[1], 0, "")]
         numerical = self._numerical(picks, outcomes[1:], None)
-        batch = call.args[0].shape[0] if isinstance(call.args[0], np.ndarray) and call.args[0].ndim else None
+        batch = diagnose.batch_size(call.args)
         return self._score(labelled, numerical, value_ok, batch, call)
 
-    def _score(self, labelled, numerical, forward_ok: bool, batch, call: Args):
-        wrong, errors = [], {}
+    def _score(self, labelled, numerical, forward_ok: bool, batch, call: Args, dout=None):
+        wrong, errors, heatmaps = [], {}, []
         inputs = {self.names[i] if i < len(self.names) else f"arg{i}": a for i, a in enumerate(call.args)}
+        if dout is not None:
+            inputs["dout"] = dout
         for label, got, expected, index, key in labelled:
             problem = conform(got, expected, label)
             if problem:
-                hint = diagnose.explain(got, expected, batch=batch, what=label)
+                hint = diagnose.describe(got, expected, inputs=inputs, batch=batch, what=label)
                 wrong.append(f"{problem}" + (f" — {hint}" if hint else ""))
+                heatmaps.append(diagnose.heatmap(label, got, expected))
                 continue
             error = relative_error(got, expected)
             errors[label] = error
             if error > self.tol:
-                hint = diagnose.explain(got, expected, batch=batch, what=label) or \
-                    diagnose.where_wrong(got, expected, inputs)
+                x = call.args[index] if dout is not None and not key else None
+                hint = diagnose.describe(got, expected, inputs=inputs, batch=batch, what=label,
+                                         x=x, dout=dout)
                 text = f"{label} differs from the reference (relative error {error:.2g}, tolerance {self.tol:g})"
                 if hint:
                     text += f": {hint}"
                 text += self._consistency(got, index, key, numerical, forward_ok)
                 wrong.append(text)
+                heatmaps.append(diagnose.heatmap(label, got, expected))
         details = {"relative_errors": errors, "forward_matches": forward_ok}
         if not wrong:
             return self.passed(details=details)
+        details["heatmaps"] = [h for h in heatmaps if h]
         message = "; ".join(wrong)
         if not forward_ok and self.mode != "loss":
             message += f". Note: {short(self.forward)}'s output also differs from the reference"
@@ -195,10 +201,5 @@ class GradientCheck(Check):
         if not samples or not isinstance(got, np.ndarray):
             return ""
         analytic = got.reshape(-1)[list(samples)]
-        if relative_error(analytic, np.array(list(samples.values()))) > 1e-5:
-            return (f" (it also disagrees with the numerical gradient of your own "
-                    f"{short(self.forward)}, so the backward pass is wrong)")
-        if not forward_ok:
-            return (f" (it matches the numerical gradient of your own {short(self.forward)}, "
-                    f"so the backward is consistent and the forward is what is wrong)")
-        return ""
+        return diagnose.consistency(analytic, np.array(list(samples.values())), forward_ok,
+                                    short(self.forward))

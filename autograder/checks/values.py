@@ -3,6 +3,8 @@ type, dtype and shape checks."""
 
 from __future__ import annotations
 
+import inspect
+
 from autograder.checks import diagnose
 from autograder.checks.base import Check, Context, as_args, short
 from autograder.checks.compare import conform, leaves, worst_mismatch
@@ -32,14 +34,18 @@ class ValueCheck(Check):
                                   timeout=self.timeout)[0]
         if not outcome.ok:
             return self.from_outcome(outcome, short(self.target))
-        return self.compare(outcome.value, expected, call)
+        return self.compare(outcome.value, expected, call, _parameter_names(ctx, self.target))
 
-    def compare(self, got, expected, call=None):
+    def compare(self, got, expected, call=None, names=()):
+        """names: the target's parameter names, for messages like "wrong only where x < 0"."""
         what = f"{short(self.target)}'s output"
+        inputs = {} if call is None else {names[i] if i < len(names) else f"arg{i}": a
+                                          for i, a in enumerate(call.args)}
         problem = conform(got, expected, what)
         if problem:
-            hint = diagnose.explain(got, expected, what="it", batch=_batch(call))
-            return self.failed(problem + (f" — {hint}" if hint else ""))
+            hint = diagnose.describe(got, expected, inputs=inputs, what="it", batch=_batch(call))
+            return self.failed(problem + (f" — {hint}" if hint else ""),
+                               heatmaps=[h for h in [diagnose.heatmap(what, got, expected)] if h])
         mismatch = worst_mismatch(got, expected, self.rtol, self.atol)
         if mismatch is None:
             return self.passed()
@@ -48,18 +54,22 @@ class ValueCheck(Check):
         message = f"{where} differs from the reference (largest error {error:.3g})"
         got_leaf = dict(leaves(got)).get(path)
         expected_leaf = dict(leaves(expected)).get(path)
-        hint = diagnose.explain(got_leaf, expected_leaf, what="it", batch=_batch(call))
-        if hint is None and call is not None:
-            inputs = {f"arg{i}": a for i, a in enumerate(call.args)}
-            try:
-                hint = diagnose.where_wrong(got_leaf, expected_leaf, inputs)
-            except (TypeError, ValueError, AttributeError):
-                hint = None
-        return self.failed(message + (f": {hint}" if hint else ""), error=error)
+        x = call.args[0] if call is not None and call.args else None
+        hint = diagnose.describe(got_leaf, expected_leaf, inputs=inputs, what="it",
+                                 batch=_batch(call), x=x)
+        heatmaps = [h for h in [diagnose.heatmap(where, got_leaf, expected_leaf)] if h]
+        return self.failed(message + (f": {hint}" if hint else ""), error=error, heatmaps=heatmaps)
+
+
+def _parameter_names(ctx: Context, target: str) -> tuple[str, ...]:
+    """The reference function's parameter names (none in public mode)."""
+    if ctx.reference is None:
+        return ()
+    try:
+        return tuple(inspect.signature(ctx.reference.get(target)).parameters)
+    except (TypeError, ValueError):
+        return ()
 
 
 def _batch(call) -> int | None:
-    if call is None or not call.args:
-        return None
-    first = call.args[0]
-    return first.shape[0] if getattr(first, "ndim", 0) else None
+    return None if call is None else diagnose.batch_size(call.args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-FORMATS = ["text", "gradescope", "json"]
+FORMATS = ["text", "gradescope", "json", "html", "junit"]
 
 
 def add_output_options(parser) -> None:
@@ -21,6 +21,12 @@ def render(report, fmt: str, colour: bool = False) -> str:
     if fmt == "json":
         import json
         return json.dumps(report.to_dict(), indent=2, default=float) + "\n"
+    if fmt == "html":
+        from autograder.report.html import render_html
+        return render_html(report)
+    if fmt == "junit":
+        from autograder.report.junit import render_junit
+        return render_junit(report)
     from autograder.report.text import render_text
     return render_text(report, colour=colour)
 
@@ -32,6 +38,6 @@ def emit(report, args) -> None:
     if args.output:
         path = Path(args.output)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
