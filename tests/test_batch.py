@@ -223,6 +223,14 @@ def test_grades_csv_and_summary_agree_with_the_records(graded_batch):
     assert json.loads((out / "summary.json").read_text()) == summary
 
 
+def test_dashboard_links_every_student_report(graded_batch):
+    root, _ = graded_batch
+    page = (root / "out" / "dashboard.html").read_text()
+    for student in ("ref_dir", "buggy_dir", "nested_zip", "syntax_error", "not_a_zip", "zip_slip"):
+        assert f'href="results/{student}.txt"' in page
+        assert (root / "out" / "results" / f"{student}.txt").is_file()
+
+
 def test_a_changed_submission_is_regraded_and_the_others_kept(graded_batch):
     root, _ = graded_batch
     out = root / "out"

@@ -15,13 +15,16 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import quote
 
 from tqdm import tqdm
 
 from autograder.batch.job import Job, failed_report, grade_job, init_pool_process
-from autograder.batch.store import OutputDir, record, report_from_record, write_atomic, write_json
+from autograder.batch.store import (RESULTS, OutputDir, record, report_from_record, write_atomic,
+                                    write_json)
 from autograder.batch.submissions import Submission, content_hash, discover
-from autograder.batch.summary import grades_csv, render_summary, summarise
+from autograder.batch.summary import grades_csv, summarise
+from autograder.report.dashboard import render_dashboard
 
 EXTRA_SUFFIXES = {"text": ".txt", "gradescope": ".gradescope.json", "html": ".html",
                   "junit": ".junit.xml", "markdown": ".md"}
@@ -81,7 +84,15 @@ def run_batch(submissions_dir: str | Path, assignment: str, output: str | Path, 
         summary = summarise(ordered, checks, assignment=rubric.id, seed=seed, graded=len(todo),
                             resumed=resumed, seconds=time.perf_counter() - started)
         write_json(out.path / "summary.json", summary)
+        write_atomic(out.path / "dashboard.html",
+                     render_dashboard(ordered, [_link(data["student"], formats) for data in ordered]))
     return summary
+
+
+def _link(student: str, formats: tuple[str, ...]) -> str:
+    """The dashboard's link to a student's report: HTML if written, else text, else JSON."""
+    fmt = next((f for f in ("html", "text") if f in formats), None)
+    return quote(f"{RESULTS}/{student}{EXTRA_SUFFIXES[fmt] if fmt else '.json'}")
 
 
 def _hash_or_reason(submission: Submission) -> str:

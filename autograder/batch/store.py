@@ -5,6 +5,7 @@ Layout of OUTPUT:
     results/STUDENT.json  one record per submission (see ``record``)
     results/STUDENT.*     the same report in the extra formats asked for
     grades.csv, summary.json, dashboard.html   rebuilt at the end of every run
+                          (dashboard.html by autograder.report.dashboard)
 
 Every file is written to a temporary file in the same directory and renamed
 over its destination, so a killed batch leaves either the old file or the new
