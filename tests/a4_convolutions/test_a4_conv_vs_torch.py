@@ -9,18 +9,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from autograder.rubrics import a4_convolutions as rubric
+
 HERE = Path(__file__).resolve().parent
 
-# Input sizes the phase-2 rubric uses for the convolution and pooling checks:
-# small enough that a six-nested-loop Python convolution stays well under 2 s a call.
-GRADER_CONV_CASES = [
-    # (x shape, w shape, stride, padding)
-    ((2, 3, 8, 8), (4, 3, 3, 3), 1, 1),
-    ((2, 3, 9, 7), (4, 3, 3, 3), 2, 1),
-    ((2, 2, 7, 8), (3, 2, 3, 2), 1, 0),
-    ((1, 3, 8, 8), (2, 3, 5, 5), 3, 2),
-]
-GRADER_POOL_CASES = [((2, 3, 8, 8), 2, 2), ((2, 3, 9, 7), 3, 2), ((2, 2, 6, 6), 3, 1)]
+# The input sizes the rubric grades with: a six-nested-loop Python convolution
+# must stay well under 2 s a call on them.
+GRADER_CONV_CASES = [rubric.CONV_BASIC, rubric.CONV_STRIDED, rubric.CONV_WIDE]
+GRADER_POOL_CASES = [rubric.POOL_BASIC, rubric.POOL_OVERLAPPING, ((2, 3, 6, 6), 2, 2)]  # last: ties
 
 
 def _t(array, grad=False):
