@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-FORMATS = ["text", "gradescope", "json", "html", "junit"]
+FORMATS = ["text", "gradescope", "json", "html", "junit", "markdown"]
 
 
 def add_output_options(parser) -> None:
@@ -27,6 +27,9 @@ def render(report, fmt: str, colour: bool = False) -> str:
     if fmt == "junit":
         from autograder.report.junit import render_junit
         return render_junit(report)
+    if fmt == "markdown":
+        from autograder.authoring.classroom import render_markdown
+        return render_markdown(report)
     from autograder.report.text import render_text
     return render_text(report, colour=colour)
 
