@@ -416,7 +416,7 @@ def layer_table_random_nets(ctx, check):
     return sum(fractions) / len(fractions), " | ".join(messages)
 
 
-def _first_max_routes(x, kernel, dout, which):
+def _routed_gradient(x, kernel, dout, which):
     """dx of non-overlapping max pooling when the gradient goes to ``which``: 'all' tied
     maxima, the 'last' one, or the whole 'window'."""
     n, c, h, w = x.shape
@@ -456,12 +456,12 @@ def maxpool_ties(ctx, check):
         return 1.0, ""
     rule = ("with ties the whole gradient must go to the FIRST maximum of the window in "
             "row-major order (as torch's CPU kernel; np.argmax does this)")
-    if np.allclose(got, _first_max_routes(x, 2, dout, "window")):
+    if np.allclose(got, _routed_gradient(x, 2, dout, "window")):
         return 0.0, ("your gradient goes to every element of the window; only the window's "
                      "maximum affects the output, so only it receives the gradient")
-    if np.allclose(got, _first_max_routes(x, 2, dout, "all")):
+    if np.allclose(got, _routed_gradient(x, 2, dout, "all")):
         return 0.0, f"your gradient goes to every tied maximum; {rule}"
-    if np.allclose(got, _first_max_routes(x, 2, dout, "last")):
+    if np.allclose(got, _routed_gradient(x, 2, dout, "last")):
         return 0.0, f"your gradient goes to the last tied maximum; {rule}"
     return 0.0, f"maxpool2d_backward differs from the reference on an input with ties; {rule}"
 
