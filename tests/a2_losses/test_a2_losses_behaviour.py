@@ -5,12 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from _a2_loader import load_reference
-
 
 @pytest.fixture(scope="module")
-def L():
-    return load_reference()["losses"]
+def L(a2):
+    return a2["losses"]
 
 
 def test_sigmoid_finite_and_exact_at_1000(L):

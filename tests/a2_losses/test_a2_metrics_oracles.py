@@ -4,17 +4,10 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from _a2_loader import load_reference
-
 
 @pytest.fixture(scope="module")
-def ref():
-    return load_reference()
-
-
-@pytest.fixture(scope="module")
-def M(ref):
-    return ref["metrics"]
+def M(a2):
+    return a2["metrics"]
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -122,8 +115,8 @@ def test_bounds_value_error_exactly_when_brute_force_is_empty(M, n, positives, e
             M.recall_bounds(n, positives, errors)
 
 
-def test_screening_answers_match_brute_force(ref):
-    A = ref["answers"]
+def test_screening_answers_match_brute_force(a2):
+    A = a2["answers"]
     pairs = brute_force(100, 5, 4)
     ps, rs = [p for p, _ in pairs], [r for _, r in pairs]
     np.testing.assert_allclose(A.WORST_PRECISION, min(ps), rtol=1e-12)
