@@ -135,6 +135,10 @@ def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
                                                            assignment, seed, reference), error)
                 submission, digest = pending.pop(student)
                 yield submission, digest, report, error
+        except BaseException:  # Ctrl-C or a failed write: stop the graders now, not after their jobs
+            for process in list(pool._processes.values()):  # no public API before Python 3.14
+                process.kill()
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 

@@ -26,6 +26,10 @@ def run(args) -> int:
     except (BatchInputError, BatchBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished submissions are saved; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
     sys.stdout.write(render_summary(summary))
     print(f"results in {args.output} (grades.csv, summary.json, results/)")
     return 0

@@ -1,0 +1,89 @@
+"""What the sandbox's isolation costs per submission, level by level.
+
+    python benchmarks/isolation_cost.py [--repeats 10]
+
+For each isolation level (none: resource limits only; network: new user and
+network namespaces; full: namespaces, hidden files, own uid, root only) a
+fresh process forced to that level (AUTOGRADER_ISOLATION) times, after one
+warm-up:
+  - worker start: starting a sandbox worker, importing the a1 modules and
+    making one call, then stopping it;
+  - grade: a whole a1 grade of the reference (the worker starts once per grade
+    and again after a timeout or crash).
+The extra cost of a level is its time minus the time of "none".
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LEVELS = ("none", "network", "full")
+
+
+def measure(repeats: int) -> dict:
+    """Runs in the child: median seconds of a worker start and of a whole grade."""
+    import numpy as np
+
+    from autograder.examples import materialize_reference
+    from autograder.grading import grade
+    from autograder.rubrics import load_rubric
+    from autograder.sandbox.client import Sandbox
+
+    rubric = load_rubric("a1")
+    with tempfile.TemporaryDirectory() as tmp:
+        submission = materialize_reference("a1_backprop", Path(tmp) / "sub")
+        x = np.ones((2, 3))
+
+        def start_worker():
+            with Sandbox(submission, rubric.modules) as sandbox:
+                assert sandbox.call("layers:relu_forward", x).ok
+                return sandbox.isolation
+
+        def one_grade():
+            return grade(rubric, submission, seed=1).score
+
+        level = start_worker()
+        one_grade()
+        starts, grades = [], []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            start_worker()
+            starts.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            one_grade()
+            grades.append(time.perf_counter() - began)
+    return {"level": level, "start": statistics.median(starts), "grade": statistics.median(grades)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.repeats)))
+        return
+    print(f"a1 reference, median of {args.repeats} (seconds)")
+    print(f"{'level':<8} {'worker start':>12} {'extra':>7} {'grade':>7} {'extra':>7}")
+    base = None
+    for level in LEVELS:
+        env = {**os.environ, "AUTOGRADER_ISOLATION": level}
+        done = subprocess.run([sys.executable, __file__, "--child", "--repeats", str(args.repeats)],
+                              env=env, capture_output=True, text=True, check=True)
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        if row["level"] != level:
+            print(f"{level:<8} not available here (the sandbox fell back to {row['level']})")
+            continue
+        base = base or row
+        print(f"{level:<8} {row['start']:12.3f} {row['start'] - base['start']:+7.3f} "
+              f"{row['grade']:7.3f} {row['grade'] - base['grade']:+7.3f}")
+
+
+if __name__ == "__main__":
+    main()
