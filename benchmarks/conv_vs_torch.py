@@ -2,6 +2,9 @@
 
     python benchmarks/conv_vs_torch.py [--repeats 50] [--threads 1]
 
+``--threads N`` pins both torch and NumPy's BLAS (through threadpoolctl) to N
+threads, the like-for-like comparison; without it each library picks its own.
+
 Input 32x3x32x32, 16 filters 3x3, padding 1, float64 on both sides. The two
 implementations are timed alternately, call by call, so that both see the same
 machine load; the table gives the best (minimum) and the median time of the
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "solutions" / "a4_convolutions"))
@@ -39,10 +43,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads (default: torch's own choice)")
+                        help="threads for torch and for NumPy's BLAS (default: each library's own choice)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 3, 32, 32))
@@ -71,7 +76,7 @@ def main(argv=None):
                                         torch_backward, args.repeats)),
     ]
     print(f"conv2d, x 32x3x32x32, w 16x3x3x3, padding 1, float64, "
-          f"torch threads {torch.get_num_threads()}, {args.repeats} calls each")
+          f"threads {args.threads or 'default'} (torch {torch.get_num_threads()}), {args.repeats} calls each")
     print(f"{'pass':<10}{'reference ms':>22}{'torch ms':>22}{'ratio':>8}")
     print(f"{'':<10}{'best':>11}{'median':>11}{'best':>11}{'median':>11}{'(best)':>8}")
     for name, ours, theirs in rows:
