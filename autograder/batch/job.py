@@ -34,12 +34,12 @@ class Job:
     reference: str | None = None
 
 
-def init_pool_process() -> None:
-    """Pool initializer: die with the batch process (so a killed batch leaves no
-    grader behind) and leave Ctrl-C to the batch process."""
+def init_pool_process(batch_pid: int) -> None:
+    """Pool initializer: die with the batch process ``batch_pid`` (so a killed
+    batch leaves no grader behind) and leave Ctrl-C to the batch process."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:
+    if os.getppid() != batch_pid:  # it died before the line above took effect
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

@@ -9,12 +9,13 @@ assignment and checks) and grades only the rest.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable, Iterator
 from urllib.parse import quote
 
 from tqdm import tqdm
@@ -81,8 +82,9 @@ def run_batch(submissions_dir: str | Path, assignment: str, output: str | Path, 
             _write_extras(out, data, formats, overwrite=False)
         ordered = [records[s.student] for s in submissions]
         write_atomic(out.path / "grades.csv", grades_csv(ordered, checks))
-        summary = summarise(ordered, checks, assignment=rubric.id, seed=seed, graded=len(todo),
-                            resumed=resumed, seconds=time.perf_counter() - started)
+        summary = summarise(ordered, checks, assignment=rubric.id, max_score=rubric.max_score,
+                            seed=seed, graded=len(todo), resumed=resumed,
+                            seconds=time.perf_counter() - started)
         write_json(out.path / "summary.json", summary)
         write_atomic(out.path / "dashboard.html",
                      render_dashboard(ordered, [_link(data["student"], formats) for data in ordered]))
@@ -118,7 +120,7 @@ def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
             return
         pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending))),
                                    mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init_pool_process)
+                                   initializer=init_pool_process, initargs=(os.getpid(),))
         try:
             futures = {pool.submit(grade_job, Job(student, str(submission.path), assignment, seed,
                                                   reference)): student

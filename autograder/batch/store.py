@@ -80,7 +80,7 @@ class OutputDir:
         self.results = self.path / RESULTS
         self._lock_fd: int | None = None
 
-    def __enter__(self) -> "OutputDir":
+    def __enter__(self) -> OutputDir:
         self.results.mkdir(parents=True, exist_ok=True)
         self._lock_fd = os.open(self.path, os.O_RDONLY)
         try:

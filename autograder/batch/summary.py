@@ -29,8 +29,8 @@ def _number(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def summarise(records: list[dict], checks: list[str], *, assignment: str, seed: int,
-              graded: int, resumed: int, seconds: float) -> dict:
+def summarise(records: list[dict], checks: list[str], *, assignment: str, max_score: float,
+              seed: int, graded: int, resumed: int, seconds: float) -> dict:
     """summary.json: counts, score statistics and each check's pass rate.
 
     graded/resumed: submissions graded by this run / kept from an earlier one;
@@ -46,7 +46,7 @@ def summarise(records: list[dict], checks: list[str], *, assignment: str, seed: 
     return {
         "assignment": assignment, "seed": seed, "count": count,
         "graded_now": graded, "resumed": resumed, "seconds": round(seconds, 2),
-        "max_score": records[0]["max_score"] if records else 0.0,
+        "max_score": max_score,
         "mean": round(statistics.fmean(scores), 4) if scores else None,
         "median": round(statistics.median(scores), 4) if scores else None,
         "pass_rates": {name: round(passed[name] / count, 4) if count else None for name in checks},
