@@ -7,8 +7,10 @@ ndarray or number), and every candidate costs a few elementwise operations.
 
 ``describe`` runs them in order and is what the checks call:
   overflow         NaN or inf where the right answer is finite, at large inputs
-  explain          transpose, wrong sign, a constant factor (2, 1/2, N, 1/N,
-                   the number of elements), a missing reduction over the batch
+  explain          transpose (or swapped/flipped last axes), wrong sign, a
+                   constant factor (2, 1/2, N, 1/N, the number of elements) or
+                   one per row/column, a missing reduction (over the batch or
+                   other axes), the right values in the wrong shape
   other_function   the derivative (or the value) of a different activation
   where_wrong      which entries are wrong: "wrong only where x < 0", "only in
                    the last row", "only at the true-class entries", ...
@@ -18,6 +20,7 @@ ndarray or number), and every candidate costs a few elementwise operations.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -55,15 +58,59 @@ def _factor(got: np.ndarray, expected: np.ndarray) -> float | None:
 
 
 def _name_factor(c: float, batch: int | None, size: int | None = None) -> str | None:
-    candidates = {2.0: "2", 0.5: "1/2"}
-    if size and size > 1:
-        candidates.update({float(size): "the number of elements",
-                           1.0 / size: "1 / the number of elements"})
+    """'2', 'N, the batch size', '2 (= N, the batch size)': every name that fits c."""
+    candidates = [(2.0, "2"), (0.5, "1/2")]
     if batch and batch > 1:
-        candidates.update({float(batch): "N (the batch size)", 1.0 / batch: "1/N (N is the batch size)"})
-    for value, label in candidates.items():
-        if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
-            return label
+        candidates += [(float(batch), "N, the batch size"), (1.0 / batch, "1/N, N the batch size")]
+    if size and size > 1:
+        candidates += [(float(size), "the number of elements"), (1.0 / size, "1 / the number of elements")]
+    labels = [label for value, label in candidates if abs(c - value) <= 1e-6 * max(1.0, abs(value))]
+    if not labels:
+        return None
+    return labels[0] + "".join(f" (= {label})" for label in labels[1:])
+
+
+def _missing_reduction(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """'the sum over axes (2, 3)' when summing (or averaging) ``got`` over its
+    extra axes gives ``expected``."""
+    extra = got.ndim - expected.ndim
+    if extra < 1 or got.ndim > 6:
+        return None
+    for axes in itertools.combinations(range(got.ndim), extra):
+        kept = tuple(n for i, n in enumerate(got.shape) if i not in axes)
+        if kept != expected.shape:
+            continue
+        where = "the batch (axis 0)" if axes == (0,) else \
+            f"axis {axes[0]}" if extra == 1 else f"axes {axes}"
+        if _close(got.sum(axis=axes), expected):
+            return f"the sum over {where}"
+        if _close(got.mean(axis=axes), expected):
+            return f"the reduction over {where}"
+    return None
+
+
+def _padding_margin(got: np.ndarray, expected: np.ndarray) -> int | None:
+    """k when ``got`` is ``expected`` with k extra entries on each side of its
+    last two axes (a padded array that was not cropped back)."""
+    if got.ndim != expected.ndim or got.ndim < 2 or got.shape[:-2] != expected.shape[:-2]:
+        return None
+    extra = {g - e for g, e in zip(got.shape[-2:], expected.shape[-2:])}
+    if len(extra) != 1 or (k := extra.pop()) <= 0 or k % 2:
+        return None
+    k //= 2
+    return k if _close(got[..., k:-k, k:-k], expected) else None
+
+
+def _rearranged(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """A same-shaped array whose last two axes are swapped or reversed."""
+    if got.ndim < 2:
+        return None
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, expected):
+        return "is the transpose of the right answer"
+    if got.ndim > 2 and got.shape[-1] == got.shape[-2] and _close(np.swapaxes(got, -1, -2), expected):
+        return "has its last two axes swapped (a transpose of each 2-D slice)"
+    if _close(got[..., ::-1, ::-1], expected):
+        return "is flipped (rotated by 180 degrees) in its last two axes"
     return None
 
 
@@ -75,27 +122,53 @@ def explain(got, expected, *, batch: int | None = None, what: str = "it") -> str
     if got.shape != expected.shape:
         if got.ndim == 2 and _close(got.T, expected):
             return f"{what} is the transpose of the right answer"
-        if got.ndim == expected.ndim + 1 and got.shape[1:] == expected.shape:
-            if _close(got.sum(axis=0), expected):
-                return f"{what} is missing the sum over the batch (axis 0)"
-            if _close(got.mean(axis=0), expected):
-                return f"{what} is missing the reduction over the batch (axis 0)"
+        reduction = _missing_reduction(got, expected)
+        if reduction:
+            return f"{what} is missing {reduction}"
         if got.size == expected.size and _close(got.reshape(expected.shape), expected):
             return f"{what} has the right values in the wrong shape"
+        margin = _padding_margin(got, expected)
+        if margin is not None:
+            return (f"{what} still includes the padding: without its outer {margin} entries "
+                    "on each side it would be right")
+        if got.ndim == expected.ndim + 1 and got.shape[:-1] == expected.shape:
+            return (f"{what} has an extra last axis of size {got.shape[-1]}: a reduction over the "
+                    "last axis (a sum, or an argmax) is missing")
         return None
     if not np.all(np.isfinite(got)):
         return None
     if _close(-got, expected):
         return f"{what} has the wrong sign"
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, expected):
-        return f"{what} is the transpose of the right answer"
+    rearranged = _rearranged(got, expected)
+    if rearranged:
+        return f"{what} {rearranged}"
     c = _factor(got, expected)
     if c is not None and abs(c - 1.0) > 1e-6:
         label = _name_factor(c, batch, expected.size)
         if label:
             return f"{what} is off by a factor of {label}"
         return f"{what} is off by a constant factor of {c:.4g}"
+    if got.ndim == 2:
+        for axis, lines in ((0, "row"), (1, "column")):
+            if _factor_per_line(got, expected, axis):
+                return (f"{what} is off by a different factor in each {lines}: a normalisation of each "
+                        f"{lines} (axis {1 - axis}) is missing or wrong")
     return None
+
+
+def _factor_per_line(got: np.ndarray, expected: np.ndarray, axis: int) -> bool:
+    """Whether each row (axis 0) or column (axis 1) of got is its own multiple
+    of expected's, with at least two different multiples."""
+    got, expected = np.moveaxis(got, axis, 0), np.moveaxis(expected, axis, 0)
+    factors = []
+    for g, e in zip(got, expected):
+        c = _factor(g, e)
+        if c is None:
+            if np.any(e) or np.any(g):
+                return False
+            continue
+        factors.append(c)
+    return len(factors) > 1 and not np.allclose(factors, factors[0], rtol=1e-6)
 
 
 # -- overflow ------------------------------------------------------------------------------
@@ -134,14 +207,16 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
-_DERIVATIVES = {  # label -> derivative as a function of the forward's input x
+_DERIVATIVES = {  # label -> an activation's derivative as a function of its input x
     "the derivative of relu": lambda x: (x > 0).astype(np.float64),
     "the derivative of sigmoid": lambda x: _sigmoid(x) * (1.0 - _sigmoid(x)),
     "the derivative of tanh": lambda x: 1.0 - np.tanh(x) ** 2,
-    "the sigmoid's s (1 - s) with s = x, the input instead of the output": lambda x: x * (1.0 - x),
-    "tanh's 1 - t**2 with t = x, the input instead of the output": lambda x: 1.0 - x * x,
-    "1 - t with t = tanh(x): the square of 1 - t**2 is missing": lambda x: 1.0 - np.tanh(x),
-    "s with s = sigmoid(x) instead of s (1 - s)": _sigmoid,
+}
+_FORMULAS = {  # label -> a derivative formula written in terms of an activation's output v
+    "s (1 - s), the sigmoid's derivative formula,": lambda v: v * (1.0 - v),
+    "1 - t**2, tanh's derivative formula,": lambda v: 1.0 - v * v,
+    "1 - t (tanh's formula without the square)": lambda v: 1.0 - v,
+    "the activation's value itself (no derivative)": lambda v: v,
 }
 _FUNCTIONS = {
     "relu": lambda x: np.maximum(x, 0.0),
@@ -150,29 +225,45 @@ _FUNCTIONS = {
 }
 
 
-def other_function(got, expected, x, dout=None, *, what: str = "it") -> str | None:
-    """Does ``got`` match a different activation than the reference computes?
+def _same_shape(shape: tuple, *arrays) -> bool:
+    return all(a is not None and a.shape == shape for a in arrays)
 
-    With ``dout`` (a gradient check): candidates are dout * f'(x) for the
-    derivatives above; without it (a value check): f(x). x, dout: arrays of
-    got's shape. A candidate that equals the right answer is never named.
+
+def other_function(got, expected, *, x=None, out=None, dout=None, what: str = "it") -> str | None:
+    """Does ``got`` match what a different activation (or formula) gives?
+
+    A gradient (``dout`` given): dout * f'(x) for relu, sigmoid and tanh, then
+    the usual derivative formulas applied to the layer's right output ``out``
+    and to its input ``x`` (a slip in what the cache holds). A value (no
+    dout): relu, sigmoid or tanh of x, or of the right answer (an activation
+    too many). x, out, dout: arrays of got's shape, or None. A candidate that
+    equals the right answer is never named.
     """
-    got, expected, x = _float_array(got), _float_array(expected), _float_array(x)
-    if got is None or expected is None or x is None or not got.shape == expected.shape == x.shape:
+    got, expected = _float_array(got), _float_array(expected)
+    x, out, dout = _float_array(x), _float_array(out), _float_array(dout)
+    if got is None or expected is None or got.shape != expected.shape:
         return None
-    if dout is not None:
-        dout = _float_array(dout)
-        if dout is None or dout.shape != x.shape:
-            return None
-        candidates = {label: dout * f(x) for label, f in _DERIVATIVES.items()}
-    else:
-        candidates = {label: f(x) for label, f in _FUNCTIONS.items()}
+    candidates = []
+    if dout is not None and _same_shape(got.shape, dout):
+        if _same_shape(got.shape, x):
+            candidates += [(f"matches dout times {label} at x, not the derivative this layer needs",
+                            dout * f(x)) for label, f in _DERIVATIVES.items()]
+        for source, value in (("this layer's output", out), ("the input x instead of the output", x)):
+            if _same_shape(got.shape, value):
+                candidates += [(f"matches dout times {label} computed from {source}", dout * f(value))
+                               for label, f in _FORMULAS.items()]
+        candidates.append(("is dout minus the right answer: the mask or the derivative is inverted "
+                           "(1 - f' where f' belongs)", dout - expected))
+    elif dout is None:
+        if _same_shape(got.shape, x):
+            candidates += [(f"computes {name} of the input, not the required function", f(x))
+                           for name, f in _FUNCTIONS.items()]
+        candidates += [(f"is {name} of the right answer: an activation too many (after the last layer?)",
+                        f(expected)) for name, f in _FUNCTIONS.items()]
     with np.errstate(all="ignore"):
-        for label, candidate in candidates.items():
+        for label, candidate in candidates:
             if _close(got, candidate) and not _close(candidate, expected):
-                if dout is not None:
-                    return f"{what} matches dout times {label}, not the derivative this layer needs"
-                return f"{what} computes {label}, not the required function"
+                return f"{what} {label}"
     return None
 
 
@@ -202,20 +293,29 @@ def _label_masks(name: str, labels: np.ndarray, shape: tuple):
     yield f"the entries other than the true class [i, {display_name(name)}[i]]", ~onehot
 
 
+def _edge_masks(shape: tuple):
+    """(label, mask) for the first and last row and column (of a 2-D array;
+    index 0 and -1 of the first and the last axis for more axes)."""
+    index = np.indices(shape)
+    two_d = len(shape) == 2
+    yield ("the first row" if two_d else "index 0 of axis 0"), index[0] == 0
+    yield ("the last row" if two_d else "the last index of axis 0"), index[0] == shape[0] - 1
+    yield ("the first column" if two_d else "index 0 of the last axis"), index[-1] == 0
+    yield ("the last column" if two_d else "the last index of the last axis"), index[-1] == shape[-1] - 1
+
+
 def _position_masks(shape: tuple):
-    """The first/last row or column, whole rows or columns, the diagonal."""
+    """The first/last entry of a vector; the edges and the diagonal of an array."""
     if not shape or min(shape) == 0:
         return
-    index = np.indices(shape)
     if len(shape) == 1:
-        yield "the first entry", index[0] == 0
-        yield "the last entry", index[0] == shape[0] - 1
+        index = np.arange(shape[0])
+        yield "the first entry", index == 0
+        yield "the last entry", index == shape[0] - 1
         return
-    yield "the first row", index[0] == 0
-    yield "the last row", index[0] == shape[0] - 1
-    yield "the first column", index[-1] == 0
-    yield "the last column", index[-1] == shape[-1] - 1
+    yield from _edge_masks(shape)
     if len(shape) == 2 and shape[0] == shape[1]:
+        index = np.indices(shape)
         yield "the diagonal", index[0] == index[1]
         yield "the entries off the diagonal", index[0] != index[1]
 
@@ -268,8 +368,14 @@ def where_wrong(got, expected, inputs: dict) -> str | None:
     lines = _whole_lines(wrong)
     if lines:
         return f"wrong only in {lines}"
-    first = tuple(int(i) for i in np.argwhere(wrong)[0])
-    return f"wrong in {wrong.mean():.0%} of the entries (the first at index {first})"
+    if wrong.ndim > 1:
+        for label, mask in _edge_masks(wrong.shape):
+            if not np.any(wrong & ~mask):
+                return f"wrong only in {label} ({int(wrong.sum())} of its {int(mask.sum())} entries)"
+    places = [str(tuple(int(i) for i in where)) for where in np.argwhere(wrong)]
+    if len(places) <= 3:
+        return f"wrong at {len(places)} {'entry' if len(places) == 1 else 'entries'}: {', '.join(places)}"
+    return f"wrong in {wrong.mean():.0%} of the entries (the first at index {places[0]})"
 
 
 def batch_size(args) -> int | None:
@@ -283,17 +389,17 @@ def batch_size(args) -> int | None:
 
 # -- everything, in order ---------------------------------------------------------------------
 def describe(got, expected, *, inputs: dict | None = None, batch: int | None = None,
-             what: str = "it", x=None, dout=None) -> str | None:
+             what: str = "it", x=None, out=None, dout=None) -> str | None:
     """The first explanation that fits, or None.
 
-    inputs: {name: argument} of the call; x: the input of an elementwise
-    layer (for the different-activation candidates); dout: the upstream
-    gradient when ``got`` is a gradient, None when it is a value.
+    inputs: {name: argument} of the call; x, out: the input and the right
+    output of an elementwise layer (for the different-activation candidates);
+    dout: the upstream gradient when ``got`` is a gradient, None for a value.
     """
     inputs = inputs or {}
     return (overflow(got, expected, inputs, what=what)
             or explain(got, expected, batch=batch, what=what)
-            or other_function(got, expected, x, dout, what=what)
+            or other_function(got, expected, x=x, out=out, dout=dout, what=what)
             or where_wrong(got, expected, inputs))
 
 

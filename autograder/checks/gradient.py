@@ -136,7 +136,7 @@ class GradientCheck(Check):
             labelled = [(self._label(i), g, e, i, "") for i, g, e in zip(wrt, got_grads, expected_grads)]
         numerical = self._numerical(picks, outcomes[2:], dout)
         batch = diagnose.batch_size(call.args)
-        return self._score(labelled, numerical, forward_ok, batch, call, dout)
+        return self._score(labelled, numerical, forward_ok, batch, call, dout, expected_out)
 
     def _run_loss(self, ctx, rng, call, expected):
         calls = [Call(self.forward, call.args, call.kwargs)]
@@ -160,7 +160,7 @@ class GradientCheck(Check):
         batch = diagnose.batch_size(call.args)
         return self._score(labelled, numerical, value_ok, batch, call)
 
-    def _score(self, labelled, numerical, forward_ok: bool, batch, call: Args, dout=None):
+    def _score(self, labelled, numerical, forward_ok: bool, batch, call: Args, dout=None, out=None):
         wrong, errors, heatmaps = [], {}, []
         inputs = {self.names[i] if i < len(self.names) else f"arg{i}": a for i, a in enumerate(call.args)}
         if dout is not None:
@@ -177,7 +177,7 @@ class GradientCheck(Check):
             if error > self.tol:
                 x = call.args[index] if dout is not None and not key else None
                 hint = diagnose.describe(got, expected, inputs=inputs, batch=batch, what=label,
-                                         x=x, dout=dout)
+                                         x=x, out=out, dout=dout)
                 text = f"{label} differs from the reference (relative error {error:.2g}, tolerance {self.tol:g})"
                 if hint:
                     text += f": {hint}"

@@ -75,10 +75,13 @@ def _percent(data: dict) -> float:
 
 def _students(reports: list[dict], links: Sequence[str | None]) -> str:
     rows = []
-    for data, link in sorted(zip(reports, links), key=lambda pair: str(pair[0].get("submission", ""))):
+    for data, link in sorted(zip(reports, links),
+                             key=lambda pair: str(pair[0].get("student") or pair[0].get("submission", ""))):
         submission = str(data.get("submission", ""))
-        name = text(PurePath(submission).name or submission)
+        name = text(data.get("student") or PurePath(submission).name or submission)
         label = f"<a href=\"{text(link)}\">{name}</a>" if link else name
+        if data.get("error"):
+            label += f"<br><small>not graded: {text(data['error'])}</small>"
         failed = sum(r["score"] < r["max_score"] for r in data["results"])
         rows.append(f"<tr><td title=\"{text(submission)}\">{label}</td>"
                     f"<td class=\"number\">{data['score']:g} / {data['max_score']:g}</td>"
@@ -114,7 +117,9 @@ def render_dashboard(entries: Sequence[GradeReport | dict],
     """The batch summary as one self-contained HTML document (a string).
 
     entries: one per submission, a GradeReport or its to_dict() (e.g. read back
-        from a JSON report); ValueError for anything else.
+        from a JSON report; the optional keys "student", a display name, and
+        "error", why it could not be graded, are shown); ValueError for
+        anything else.
     links: links[i] is the href of entries[i]'s own report (relative to where
         the dashboard is written), or None for no link; None: no links at all.
     """
