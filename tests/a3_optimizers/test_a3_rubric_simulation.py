@@ -1,0 +1,41 @@
+"""The a3 rubric names slips with its own simulation of the update rules: without
+a slip that simulation must be the reference's algorithm, and every slip must
+actually change the trajectory on the rubric's own problems."""
+
+import numpy as np
+import pytest
+
+from autograder.rubrics import a3_optimizers as rubric
+
+RUNS = [run for check in rubric.checks if isinstance(check, rubric.TrajectoryCheck)
+        for run in check.runs]
+
+
+def _reference(a3, run, w0, grads):
+    rule = getattr(a3.optim, run.rule)
+    w, config, out = w0.copy(), None if run.config is None else dict(run.config), []
+    for k in range(run.steps):
+        w, config = rule(w, np.sin if run.rule == "sam_update" else grads[k], config)
+        out.append(w)
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("run", RUNS, ids=[f"{r.rule}-{i}" for i, r in enumerate(RUNS)])
+def test_simulation_without_slip_is_the_reference(a3, run):
+    w0, grads = rubric._problem(np.random.default_rng(0), run)
+    np.testing.assert_allclose(rubric.simulate(run.rule, w0, grads, run.config, run.steps),
+                               _reference(a3, run, w0, grads), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("rule", sorted(rubric.SLIPS))
+def test_every_slip_changes_some_graded_trajectory(a3, rule):
+    runs = [run for run in RUNS if run.rule == rule]
+    for key, _, _ in rubric.SLIPS[rule]:
+        changed = False
+        for run in runs:
+            w0, grads = rubric._problem(np.random.default_rng(1), run)
+            with np.errstate(all="ignore"):
+                slipped = rubric.simulate(run.rule, w0, grads, run.config, run.steps, slip=key)
+            reference = _reference(a3, run, w0, grads)
+            changed |= not np.allclose(slipped, reference, rtol=1e-6, atol=1e-9)
+        assert changed, f"{rule}: slip {key!r} gives the reference's trajectory on every graded run"
