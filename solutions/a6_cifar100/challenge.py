@@ -364,7 +364,9 @@ def train(data_root, device, time_budget_s: float = 600, seed: int = 0, *,
         return peak_lr * float(np.interp(p, [0.0, 0.25, 1.0], [0.02, 1.0, 0.0]))
 
     def next_step_fits(step: int) -> bool:
-        pace = (clock() - loop_started) / step if step else 0.0
+        # the pace so far; before the first step (which also warms up the
+        # kernels) a guess as long as the setup took
+        pace = (clock() - loop_started) / step if step else loop_started
         return step < max_steps and clock() + pace <= deadline
 
     step, epoch = 0, 0
