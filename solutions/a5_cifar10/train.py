@@ -1,0 +1,134 @@
+"""Training and evaluating a classifier: one epoch, evaluation, and fit.
+
+Losses are softmax cross-entropy (``F.cross_entropy``). Reported losses and
+accuracies are means over SAMPLES: each batch's mean loss is weighted by its
+size, so a short last batch counts for what it holds.
+"""
+
+import copy
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def train_one_epoch(model, loader, optimizer, device, scheduler=None):
+    """One pass over ``loader`` in training mode, one optimizer step per batch.
+
+    For each batch (images (B, 3, 32, 32), labels (B,)): zero the gradients,
+    forward, cross-entropy, backward, ``optimizer.step()``, then
+    ``scheduler.step()`` when a scheduler is given (per batch, as OneCycleLR
+    expects).
+
+    Args:
+        model: nn.Module already on ``device``; put in training mode here.
+        loader: iterable of (images, labels) batches.
+        optimizer: a torch.optim optimizer over the model's parameters.
+        device: torch.device or str where the batches are moved.
+        scheduler: optional learning-rate scheduler stepped after every batch.
+
+    Returns:
+        {"loss": float, "accuracy": float}: the mean training loss and the
+        fraction of correctly classified samples, measured on the batches
+        as they were trained on (NaN for an empty loader).
+    """
+    ### BEGIN SOLUTION hint: model.train(); per batch zero_grad, forward, F.cross_entropy, backward, step (and scheduler.step()); sum loss times batch size and correct counts
+    model.train()
+    total_loss, correct, count = 0.0, 0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad()
+        logits = model(images)
+        loss = F.cross_entropy(logits, labels)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss.item() * labels.shape[0]
+        correct += (logits.argmax(dim=1) == labels).sum().item()
+        count += labels.shape[0]
+    if count == 0:
+        return {"loss": math.nan, "accuracy": math.nan}
+    return {"loss": total_loss / count, "accuracy": correct / count}
+    ### END SOLUTION
+
+
+def evaluate(model, loader, device):
+    """Mean loss and accuracy over ``loader`` in eval mode without gradients.
+
+    Dropout is off and batchnorm uses its running statistics (``model.eval()``);
+    no autograd graph is built (``torch.no_grad()``). The model is left in
+    eval mode.
+
+    Args:
+        model: nn.Module on ``device``.
+        loader: iterable of (images, labels) batches.
+        device: torch.device or str.
+
+    Returns:
+        {"loss": float, "accuracy": float}: the mean cross-entropy over all
+        samples and the fraction classified correctly (NaN for an empty loader).
+    """
+    ### BEGIN SOLUTION hint: model.eval() and torch.no_grad(); sum cross-entropy (reduction sum) and correct predictions, divide by the number of samples
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
+            correct += (logits.argmax(dim=1) == labels).sum().item()
+            count += labels.shape[0]
+    if count == 0:
+        return {"loss": math.nan, "accuracy": math.nan}
+    return {"loss": total_loss / count, "accuracy": correct / count}
+    ### END SOLUTION
+
+
+def fit(model, train_loader, val_loader, *, epochs, lr, device, momentum=0.9,
+        weight_decay=5e-4, checkpoint_path=None):
+    """Train with SGD for ``epochs`` epochs, keeping the best-validation weights.
+
+    The optimizer is ``torch.optim.SGD(model.parameters(), lr=lr,
+    momentum=momentum, weight_decay=weight_decay)``. After each epoch the
+    model is evaluated on ``val_loader``; whenever the validation accuracy is
+    higher than every earlier one, a copy of the weights is kept (and, with a
+    ``checkpoint_path``, saved with ``torch.save(model.state_dict(), path)``).
+    At the end the kept weights are loaded back into ``model``, so the model
+    (and the checkpoint) hold the epoch with the best validation accuracy
+    (the first such epoch on ties).
+
+    Args:
+        model: nn.Module; moved to ``device``.
+        train_loader, val_loader: iterables of (images, labels).
+        epochs: int >= 1. lr, momentum, weight_decay: SGD hyperparameters.
+        device: torch.device or str.
+        checkpoint_path: optional path for the best weights (a state_dict).
+
+    Returns:
+        history: {"train_loss", "train_accuracy", "val_loss", "val_accuracy"},
+        each a list of ``epochs`` floats (train values from train_one_epoch,
+        validation values from evaluate).
+    """
+    ### BEGIN SOLUTION hint: SGD; per epoch train_one_epoch then evaluate, record the history, deep-copy the state_dict when val accuracy improves; load the best at the end
+    model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
+                                weight_decay=weight_decay)
+    history = {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": []}
+    best_accuracy, best_state = -math.inf, None
+    for _ in range(epochs):
+        trained = train_one_epoch(model, train_loader, optimizer, device)
+        validated = evaluate(model, val_loader, device)
+        history["train_loss"].append(trained["loss"])
+        history["train_accuracy"].append(trained["accuracy"])
+        history["val_loss"].append(validated["loss"])
+        history["val_accuracy"].append(validated["accuracy"])
+        if validated["accuracy"] > best_accuracy:
+            best_accuracy = validated["accuracy"]
+            best_state = copy.deepcopy(model.state_dict())
+            if checkpoint_path is not None:
+                torch.save(best_state, checkpoint_path)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+    ### END SOLUTION
