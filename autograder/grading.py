@@ -12,6 +12,7 @@ from autograder.report.model import CheckResult, GradeReport, Status
 from autograder.rubrics.base import Rubric
 from autograder.sandbox import protocol
 from autograder.sandbox.client import Sandbox
+from autograder.sandbox.isolation import DESCRIPTIONS
 
 PUBLIC_SEED = 1234
 EXPECTED_DIR = Path(__file__).resolve().parent / "rubrics" / "expected"
@@ -34,7 +35,7 @@ def fresh_seed() -> int:
 def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path | None = None,
           seed: int | None = None, public: bool = False, recording: dict | None = None,
           only: list[str] | None = None, data_root: str | None = None,
-          options: dict | None = None) -> GradeReport:
+          options: dict | None = None, timeout: float | None = None) -> GradeReport:
     """Grade one submission directory.
 
     public: run without the reference (the student's `autograder check`):
@@ -42,6 +43,7 @@ def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path |
         instructor-only checks skipped.
     recording: a dict that collects the reference's expected values.
     only: names of the checks to run (default all).
+    timeout: seconds per sandbox request, overriding the rubric's default.
     """
     started = time.perf_counter()
     if public:
@@ -53,16 +55,16 @@ def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path |
         stored = None
     checks = [c for c in rubric.checks if only is None or c.name in only]
     results: list[CheckResult] = []
-    with Sandbox(submission, rubric.modules, timeout=rubric.timeout) as sandbox:
+    with Sandbox(submission, rubric.modules, timeout=timeout or rubric.timeout,
+                 limits=rubric.limits) as sandbox:
         ctx = Context(sandbox, seed, reference, stored, recording, data_root, options or {})
         for check in checks:
             results.append(_run_check(check, ctx, public, started, rubric.budget))
         notes = [f"{module}.py: {error}" if not error.startswith(module) else error
                  for module, error in sandbox.import_errors.items()]
-    report = GradeReport(rubric.id, str(submission), results, seed,
-                         time.perf_counter() - started, "check" if public else "grade", notes)
-    report.stdout = sandbox.output("stdout")  # type: ignore[attr-defined]
-    return report
+        notes.append(f"sandbox: {DESCRIPTIONS[sandbox.isolation]}")
+    return GradeReport(rubric.id, str(submission), results, seed, time.perf_counter() - started,
+                       "check" if public else "grade", notes, sandbox.output("stdout"))
 
 
 def _run_check(check, ctx: Context, public: bool, started: float, budget: float) -> CheckResult:

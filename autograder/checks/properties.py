@@ -112,10 +112,11 @@ class NoInPlaceCheck(Check):
         calls = [Call(target, call.args, call.kwargs, echo_args=True)
                  for (target, _), call in zip(self.targets, sent)]
         outcomes = ctx.sandbox.run(calls, timeout=self.timeout)
-        modified, failed = [], []
+        modified, failed, first_error = [], [], ""
         for (target, _), call, outcome in zip(self.targets, sent, outcomes):
             if not outcome.ok:
                 failed.append(short(target))
+                first_error = first_error or outcome.error
                 continue
             echoed = outcome.args
             if type(echoed) is not tuple or len(echoed) != 2:
@@ -128,15 +129,16 @@ class NoInPlaceCheck(Check):
                     modified.append(f"{short(target)} (argument {path})")
                     break
         checked = len(self.targets) - len(failed)
+        could_not = f"could not run {', '.join(failed)} (first error: {first_error})" if failed else ""
         if checked == 0:
-            return self.failed("could not run " + ", ".join(failed))
+            return self.failed(could_not)
         if modified:
             return self.failed("these functions modify their inputs in place: " + ", ".join(modified)
-                               + ". Work on copies (e.g. x = x.copy(), or x = x + 1 instead of x += 1)",
+                               + ". Work on copies (e.g. x = x.copy(), or x = x + 1 instead of x += 1)"
+                               + (f"; {could_not}" if could_not else ""),
                                fraction=(checked - len(modified)) / len(self.targets))
         if failed:
-            return self.failed("could not run " + ", ".join(failed),
-                               fraction=checked / len(self.targets))
+            return self.failed(could_not, fraction=checked / len(self.targets))
         return self.passed()
 
 

@@ -46,6 +46,7 @@ class GradeReport:
     seconds: float = 0.0
     mode: str = "grade"
     notes: list[str] = field(default_factory=list)
+    output: str = ""
 
     @property
     def score(self) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autograder.checks.base import Check
+from autograder.sandbox.isolation import Limits
 
 
 @dataclass
@@ -12,7 +13,7 @@ class Rubric:
     """id: the directory name (e.g. "a1_backprop"); modules: the student's
     module names (files NAME.py); checks: in report order; timeout: seconds
     per sandbox request unless a check says otherwise; budget: seconds for
-    the whole submission."""
+    the whole submission; limits: the worker's resource limits."""
 
     id: str
     title: str
@@ -20,6 +21,7 @@ class Rubric:
     checks: list[Check]
     timeout: float = 10.0
     budget: float = 600.0
+    limits: Limits = field(default_factory=Limits)
     notebook: str | None = None
     extra_files: list[str] = field(default_factory=list)
 

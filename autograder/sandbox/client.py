@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -13,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox import protocol
+from autograder.sandbox import isolation, protocol
+from autograder.sandbox.isolation import Limits
+from autograder.sandbox.runtime import runtime_dir
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 OUTPUT_LIMIT = 64 * 1024
 PINNED_THREADS = {
     "OMP_NUM_THREADS": "1",
@@ -116,14 +118,18 @@ class Sandbox:
     """
 
     def __init__(self, submission: str | os.PathLike, modules: list[str], *,
-                 timeout: float = 10.0, import_timeout: float = 20.0):
+                 timeout: float = 10.0, import_timeout: float = 20.0,
+                 limits: Limits = Limits()):
         self.submission = Path(submission)
         self.modules = list(modules)
         self.timeout = timeout
         self.import_timeout = import_timeout
+        self.limits = limits
+        self.isolation = isolation.probe()
         self.import_errors: dict[str, str] = {}
         self.restarts = 0
         self._process: subprocess.Popen | None = None
+        self._uid: int | None = None
         self._workdir: str | None = None
         self._drains: list[_Drain] = []
         self._output = {"stdout": "", "stderr": ""}
@@ -135,11 +141,15 @@ class Sandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _copy_submission(self) -> str:
+    def _copy_submission(self, uid: int | None) -> str:
+        """A fresh private copy of the submission, owned by the worker's user."""
         workdir = tempfile.mkdtemp(prefix="ag-work-")
         if self.submission.is_dir():
             shutil.copytree(self.submission, workdir, dirs_exist_ok=True, symlinks=True,
                             ignore=shutil.ignore_patterns("__pycache__", ".git"))
+        if uid is not None:
+            for path in [Path(workdir), *Path(workdir).rglob("*")]:
+                os.lchown(path, uid, uid)
         return workdir
 
     def _environment(self) -> dict:
@@ -152,16 +162,24 @@ class Sandbox:
         return env
 
     def _start(self) -> None:
-        self._workdir = self._copy_submission()
+        uid = isolation.fresh_ids() if self.isolation == "full" else None
+        self._uid = uid
+        self._workdir = self._copy_submission(uid)
+        steps = isolation.plan(self.isolation, self.limits, keep=(self._workdir, runtime_dir()))
+        if uid is not None:
+            steps = dataclasses.replace(steps, uid=uid)
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
-        bootstrap = ("import sys; sys.path.insert(0, %r); "
-                     "from autograder.sandbox.worker import main; main()") % PACKAGE_PARENT
+        bootstrap = ("import site, sys\n"
+                     "for d in %r: site.addsitedir(d)\n"
+                     "sys.path.insert(0, %r)\n"
+                     "from autograder.sandbox.worker import main; main()"
+                     % (steps.site_dirs(), runtime_dir()))
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap, str(request_r), str(response_w)],
+            [steps.executable(), "-I", "-c", bootstrap, str(request_r), str(response_w)],
             pass_fds=(request_r, response_w), cwd=self._workdir, env=self._environment(),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=steps.preexec)
         os.close(request_r)
         os.close(response_w)
         self._request_fd, self._response_fd = request_w, response_r
@@ -173,7 +191,8 @@ class Sandbox:
                 continue
             reply = self._exchange({"op": "import", "module": module}, self.import_timeout)
             if reply.status != "ok":
-                self.import_errors[module] = reply.error
+                self.import_errors[module] = reply.error if reply.status == "error" else \
+                    f"{module}.py failed to import: {reply.error}"
                 if reply.status != "error":
                     self._kill()
                     self._start()
@@ -194,6 +213,8 @@ class Sandbox:
             except (ProcessLookupError, PermissionError):
                 process.kill()
         process.wait()
+        if self._uid is not None:
+            isolation.kill_user(self._uid)
         for name, drain in zip(("stdout", "stderr"), self._drains):
             drain.join(timeout=1.0)
             self._output[name] += drain.text()

@@ -24,6 +24,13 @@ from autograder.sandbox import protocol
 
 TASK_PACKAGE = "autograder.sandbox.tasks"
 _import_errors: dict[str, str] = {}
+_MAIN_PID = os.getpid()
+
+
+def _only_the_worker_goes_on() -> None:
+    """A process the student's code forked must not answer the grader."""
+    if os.getpid() != _MAIN_PID:
+        os._exit(0)
 
 
 def _where(exc: BaseException) -> str:
@@ -142,8 +149,10 @@ def _run(calls: list) -> list:
             results.append(("error", None))
             reply = {"status": "error", "error": str(exc)}
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            _only_the_worker_goes_on()
             results.append(("error", None))
             reply = {"status": "error", "error": describe_exception(exc)}
+        _only_the_worker_goes_on()
         reply["seconds"] = time.perf_counter() - started
         replies.append(reply)
     return replies
@@ -163,6 +172,7 @@ def serve(request_fd: int, response_fd: int) -> None:
                 reply = {"status": "ok"}
             except ImportError as exc:
                 reply = {"status": "error", "error": str(exc)}
+            _only_the_worker_goes_on()
         elif op == "run":
             reply = {"results": _run(request["calls"])}
         else:
