@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 from dataclasses import dataclass
 
 import numpy as np
