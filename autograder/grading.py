@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path |
                               rubric.modules)
         stored = None
     checks = [c for c in rubric.checks if only is None or c.name in only]
+    threading.Thread(target=_prepare, args=(checks,), daemon=True).start()
     results: list[CheckResult] = []
     with Sandbox(submission, rubric.modules, timeout=timeout or rubric.timeout,
                  limits=rubric.limits) as sandbox:
@@ -65,6 +67,14 @@ def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path |
         notes.append(f"sandbox: {DESCRIPTIONS[sandbox.isolation]}")
     return GradeReport(rubric.id, str(submission), results, seed, time.perf_counter() - started,
                        "check" if public else "grade", notes, sandbox.output("stdout"))
+
+
+def _prepare(checks) -> None:
+    for check in checks:
+        try:
+            check.prepare()
+        except Exception:  # noqa: BLE001 - the check itself will report the problem when it runs
+            pass
 
 
 def _run_check(check, ctx: Context, public: bool, started: float, budget: float) -> CheckResult:

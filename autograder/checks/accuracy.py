@@ -39,6 +39,9 @@ class AccuracyCheck(Check):
         super().__init__(name, points, **options)
         self.dataset, self.calls, self.floor, self.target = dataset, calls, floor, target
 
+    def prepare(self) -> None:
+        self.dataset()
+
     def run(self, ctx: Context):
         x_train, y_train, x_test, y_test = self.dataset()
         calls, predictions_at, history_at = self.calls(x_train, y_train, x_test)

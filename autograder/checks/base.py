@@ -92,6 +92,10 @@ class Check:
         self.name, self.points, self.public = name, float(points), public
         self.timeout, self.description = timeout, description
 
+    def prepare(self) -> None:
+        """Load what the check needs that costs time (a dataset); the grader calls
+        this in a background thread while the worker starts and earlier checks run."""
+
     def run(self, ctx: Context) -> CheckResult:
         raise NotImplementedError
 

@@ -175,11 +175,11 @@ class Sandbox:
                      "sys.path.insert(0, %r)\n"
                      "from autograder.sandbox.worker import main; main()"
                      % (steps.site_dirs(), runtime_dir()))
+        worker = [steps.executable(), "-I", "-c", bootstrap, str(request_r), str(response_w)]
         self._process = subprocess.Popen(
-            [steps.executable(), "-I", "-c", bootstrap, str(request_r), str(response_w)],
-            pass_fds=(request_r, response_w), cwd=self._workdir, env=self._environment(),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, preexec_fn=steps.preexec)
+            steps.command(worker), pass_fds=(request_r, response_w), cwd=self._workdir,
+            env=self._environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True)
         os.close(request_r)
         os.close(response_w)
         self._request_fd, self._response_fd = request_w, response_r
@@ -275,6 +275,8 @@ class Sandbox:
                 code = self._process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 code = None
+        if code == 121:
+            return "the sandbox could not isolate the worker: " + self._drains[1].text().strip()[-300:]
         if code is not None and code < 0:
             return f"the worker process was killed by signal {-code} (a crash or a resource limit)"
         return f"the worker process exited (code {code}) during the call, e.g. through sys.exit() or os._exit()"

@@ -1,6 +1,7 @@
 """Operating-system isolation of the worker process.
 
-Applied in the child between fork and exec (``preexec``), strongest first:
+Applied by the worker's first stage (confine.py) before it execs the worker,
+strongest first:
 
 ``full`` (grader running as root):
     new mount and network namespaces; /tmp, /var/tmp and /dev/shm are fresh
@@ -21,23 +22,17 @@ a throwaway child with the same steps.
 
 from __future__ import annotations
 
-import ctypes
+import dataclasses
+import json
 import os
-import resource
 import subprocess
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
-
 LEVELS = ("full", "network", "none")
 PYTHON_MOUNT = "/tmp/ag-python"
-PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 DESCRIPTIONS = {
     "full": "separate process, new network namespace (no network), reference and grader files "
             "hidden, unprivileged user, resource limits",
@@ -58,16 +53,6 @@ class Limits:
     cpu_s: int | None = 600
     processes: int | None = 64
     file_mb: int | None = 64
-
-
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
 def hidden_paths() -> list[str]:
@@ -109,41 +94,15 @@ class Plan:
     hide: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
 
-    def _bind(self, libc, fd: int, target: str) -> None:
-        os.makedirs(target, exist_ok=True)
-        _check(libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None,
-                          MS_BIND | MS_REC, None), f"bind {target}")
+    def command(self, worker: list[str]) -> list[str]:
+        """The command that confines itself by this plan, then execs ``worker``."""
+        from autograder.sandbox.runtime import runtime_dir
 
-    def _mount_namespace(self, libc) -> None:
-        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
-        _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "private mounts")
-        kept = [(os.open(path, os.O_PATH), path) for path in self.keep]
-        if self.python_mount:
-            kept.append((os.open(sys.base_prefix, os.O_PATH), self.python_mount))
-        for path in PRIVATE_TMP:
-            if os.path.isdir(path):
-                _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                                  b"size=256m,mode=1777"), f"private {path}")
-        for fd, path in kept:
-            self._bind(libc, fd, path)
-            os.close(fd)
-        for path in self.hide:
-            if os.path.isdir(path):
-                _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs",
-                                  MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=000"),
-                       f"hide {path}")
-
-    def preexec(self) -> None:
-        libc = _libc()
-        if self.level == "full":
-            self._mount_namespace(libc)
-        elif self.level == "network":
-            _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNET), "unshare")
-        _apply_limits(self.limits)
-        if self.uid is not None:
-            os.setgroups([])
-            os.setgid(self.uid)
-            os.setuid(self.uid)
+        document = {"level": self.level, "limits": dataclasses.asdict(self.limits), "uid": self.uid,
+                    "python_mount": self.python_mount, "python_prefix": sys.base_prefix,
+                    "hide": list(self.hide), "keep": list(self.keep)}
+        confine = os.path.join(runtime_dir(), "autograder", "sandbox", "confine.py")
+        return [sys.executable, "-I", "-S", confine, json.dumps(document), "--", *worker]
 
     def _moved(self, path: str) -> str:
         if not self.python_mount:
@@ -163,18 +122,6 @@ class Plan:
         base = Path(sys.base_prefix).resolve()
         dirs = [p for p in site.getsitepackages() if Path(p).is_dir()]
         return [self._moved(p) for p in dirs if not self.python_mount or base in Path(p).resolve().parents]
-
-
-def _apply_limits(limits: Limits) -> None:
-    def cap(which, value):
-        if value is not None:
-            resource.setrlimit(which, (value, value))
-
-    cap(resource.RLIMIT_AS, limits.memory_mb and limits.memory_mb << 20)
-    cap(resource.RLIMIT_CPU, limits.cpu_s)
-    cap(resource.RLIMIT_FSIZE, limits.file_mb and limits.file_mb << 20)
-    cap(resource.RLIMIT_NPROC, limits.processes)
-    cap(resource.RLIMIT_CORE, 0)
 
 
 def kill_user(uid: int) -> None:
@@ -215,9 +162,8 @@ def probe() -> str:
             continue
         steps = plan(level, Limits())
         try:
-            result = subprocess.run([steps.executable(), "-I", "-c", "import socket"],
-                                    preexec_fn=steps.preexec, capture_output=True, timeout=30,
-                                    cwd="/")
+            result = subprocess.run(steps.command([steps.executable(), "-I", "-c", "import socket"]),
+                                    capture_output=True, timeout=30, cwd="/")
         except (OSError, subprocess.SubprocessError):
             continue
         if result.returncode == 0:

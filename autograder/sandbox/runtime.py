@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 SANDBOX = Path(__file__).resolve().parent
-FILES = ["protocol.py", "worker.py"]
+FILES = ["protocol.py", "worker.py", "confine.py"]
 
 
 @lru_cache(maxsize=1)
