@@ -9,7 +9,6 @@ from typing import Callable
 import numpy as np
 
 from autograder.checks.base import Check, Context, short
-from autograder.sandbox.client import Call
 
 
 def scaled_score(accuracy: float, floor: float, target: float) -> float:

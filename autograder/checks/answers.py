@@ -7,15 +7,14 @@ import numbers
 
 import numpy as np
 
-from autograder.checks.base import Check, Context, short
-from autograder.sandbox.client import Call
+from autograder.checks.base import AttributeCheck, short
 
 
 def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-class AnswerCheck(Check):
+class AnswerCheck(AttributeCheck):
     """Compare ``module:NAME`` with the reference's value: |got - expected| <=
     atol + rtol |expected|. Answers are instructor-only by default."""
 
@@ -23,15 +22,8 @@ class AnswerCheck(Check):
 
     def __init__(self, name: str, points: float, target: str, *, rtol: float = 1e-6,
                  atol: float = 0.0, public: bool = False, **options):
-        super().__init__(name, points, public=public, **options)
-        self.target, self.rtol, self.atol = target, rtol, atol
-
-    def run(self, ctx: Context):
-        expected = ctx.expected(self, "value", lambda ref: ref.get(self.target))
-        outcome = ctx.sandbox.run([Call(self.target, kind="attr")], timeout=self.timeout)[0]
-        if not outcome.ok:
-            return self.from_outcome(outcome, short(self.target))
-        return self.compare(outcome.value, expected)
+        super().__init__(name, points, target, public=public, **options)
+        self.rtol, self.atol = rtol, atol
 
     def compare(self, got, expected):
         label = short(self.target)

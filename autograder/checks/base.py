@@ -131,3 +131,25 @@ class Check:
             if not outcome.ok:
                 return self.from_outcome(outcome, label)
         return None
+
+
+class AttributeCheck(Check):
+    """A check of a module attribute (a stated answer, a table): the grader
+    reads ``module:NAME`` from the worker and the reference and calls
+    ``compare(got, expected)``."""
+
+    def __init__(self, name: str, points: float, target: str, **options):
+        super().__init__(name, points, **options)
+        self.target = target
+
+    def run(self, ctx: Context) -> CheckResult:
+        from autograder.sandbox.client import Call
+
+        expected = ctx.expected(self, "value", lambda ref: ref.get(self.target))
+        outcome = ctx.sandbox.run([Call(self.target, kind="attr")], timeout=self.timeout)[0]
+        if not outcome.ok:
+            return self.from_outcome(outcome, short(self.target))
+        return self.compare(outcome.value, expected)
+
+    def compare(self, got, expected) -> CheckResult:
+        raise NotImplementedError

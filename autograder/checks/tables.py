@@ -12,8 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.checks.base import Check, Context, short
-from autograder.sandbox.client import Call
+from autograder.checks.base import AttributeCheck, short
 
 
 def _same(got, expected) -> bool:
@@ -36,22 +35,15 @@ def _show(value) -> str:
     return f"{value:,}" if isinstance(value, int) else repr(value)
 
 
-class TableCheck(Check):
+class TableCheck(AttributeCheck):
     """Grade ``module:NAME`` (a table) against the reference's, cell by cell."""
 
     kind = "tables"
 
     def __init__(self, name: str, points: float, target: str, *, columns: tuple[str, ...],
                  explain: Callable | None = None, public: bool = False, **options):
-        super().__init__(name, points, public=public, **options)
-        self.target, self.columns, self.explain = target, columns, explain
-
-    def run(self, ctx: Context):
-        expected = ctx.expected(self, "value", lambda ref: ref.get(self.target))
-        outcome = ctx.sandbox.run([Call(self.target, kind="attr")], timeout=self.timeout)[0]
-        if not outcome.ok:
-            return self.from_outcome(outcome, short(self.target))
-        return self.compare(outcome.value, expected)
+        super().__init__(name, points, target, public=public, **options)
+        self.columns, self.explain = columns, explain
 
     def compare(self, got, expected):
         label = short(self.target)
