@@ -15,7 +15,7 @@ import re
 from autograder.report import plots
 from autograder.report.model import GradeReport, Status
 
-MAX_HEATMAPS = 4          # pictures per check
+MAX_HEATMAPS = 2          # heatmaps per check (the first wrong arrays)
 MAX_OUTPUT_CHARS = 20000  # of the submission's printed output
 
 STYLE = """

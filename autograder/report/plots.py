@@ -92,7 +92,8 @@ def training_curves(history: dict) -> str:
 
 def confusion_and_per_class(matrix: list) -> str:
     """The confusion matrix (rows: true class) beside each class's accuracy
-    (its recall: the diagonal over the row sum). matrix: (C, C) nested ints."""
+    (its recall: the diagonal over the row sum); zero cells are left blank.
+    matrix: (C, C) nested ints."""
     counts = np.asarray(matrix, dtype=np.int64)
     classes = counts.shape[0]
     totals = counts.sum(axis=1)
@@ -103,8 +104,9 @@ def confusion_and_per_class(matrix: list) -> str:
     image = left.imshow(counts, cmap="Blues", interpolation="nearest")
     if classes <= 12:
         for (i, j), value in np.ndenumerate(counts):
-            left.text(j, i, str(value), ha="center", va="center", fontsize=7,
-                      color="white" if value > counts.max() / 2 else "black")
+            if value:
+                left.text(j, i, str(value), ha="center", va="center", fontsize=7,
+                          color="white" if value > counts.max() / 2 else "black")
     left.set_xlabel("predicted", fontsize=8)
     left.set_ylabel("true", fontsize=8)
     left.set_title("confusion matrix", fontsize=9)
