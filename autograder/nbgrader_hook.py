@@ -77,7 +77,6 @@ def graded_report(assignment: str, directory: str | os.PathLike | None = None):
     """
     __tracebackhide__ = True  # IPython shows the test cell, not these internals
     from autograder.grading import grade
-    from autograder.reference import ReferenceMissing
     from autograder.rubrics import UnknownAssignment, load_rubric
 
     try:
@@ -94,12 +93,12 @@ def graded_report(assignment: str, directory: str | os.PathLike | None = None):
                 # nbgrader gives 0 points to a cell that writes to stderr
                 warnings.simplefilter("ignore")
                 _reports[key] = grade(rubric, folder, seed=seed, public=not full)
-        except ReferenceMissing as exc:
-            _reports[key] = f"the autograder cannot grade this submission: {exc}"
         except KeyboardInterrupt:
             if full:
                 _reports[key] = _INTERRUPTED
             raise
+        except Exception as exc:  # e.g. the reference is missing: every test cell says why
+            _reports[key] = f"the autograder cannot grade this submission: {exc}"
     report = _reports[key]
     if isinstance(report, str):
         raise AssertionError(report)
@@ -115,14 +114,16 @@ def assert_check(assignment: str, check: str, directory: str | os.PathLike | Non
     when it earned nothing.
     """
     __tracebackhide__ = True
+    from autograder.report.model import Status
+
     report = graded_report(assignment, directory)
     result = next((r for r in report.results if r.name == check), None)
     if result is None:
         raise AssertionError(f"the rubric of {report.assignment} has no check named {check!r}")
-    if result.status == "skipped" and not autograding():
+    if result.status == Status.SKIPPED and not autograding():
         print(f"{check}: {result.message}")
         return None
-    if result.score >= result.max_score and result.status == "passed":
+    if result.score >= result.max_score and result.status == Status.PASSED:
         print(f"{check}: passed ({_points(result.score)})")
         return None
     if 0 < result.score < result.max_score:

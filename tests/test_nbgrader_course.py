@@ -263,6 +263,17 @@ def test_a_bad_seed_variable_is_reported(fresh_hook, tmp_path, monkeypatch):
         fresh_hook.assert_check(A1, "linear_forward", tmp_path)
 
 
+def test_a_missing_reference_fails_every_test_cell_with_the_reason(fresh_hook, tmp_path, monkeypatch):
+    import autograder.grading
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setattr(autograder.grading, "SOLUTIONS", tmp_path / "no-solutions")
+    folder = materialize_reference(A1, tmp_path / "ref")
+    for name in ("linear_forward", "predict"):
+        with pytest.raises(AssertionError, match="cannot grade this submission: reference directory"):
+            fresh_hook.assert_check(A1, name, folder)
+
+
 def test_feedback_keeps_only_the_message_of_a_hidden_test():
     error = nbformat.v4.new_output("error", ename="AssertionError", evalue="X is not right",
                                    traceback=["----> 3 assert_check('a1', 'X')", "AssertionError: X"])
@@ -340,10 +351,10 @@ def test_a_dead_kernel_or_a_timed_out_test_cell_earns_nothing(tmp_path):
                 "autograder.grading.grade = lambda *args, **kwargs: time.sleep(600)",
     }
     for student, code in sabotage.items():
-        notebook = answered_notebook(course, A1)
-        notebook.cells.insert(2, nbformat.v4.new_code_cell(code))
+        notebook = answered_notebook(course, A1)  # kept short: the sabotage, then the test cells
+        notebook.cells = [nbformat.v4.new_code_cell(code)] + grade_cells(notebook)
         submit(course, student, A1, reference, notebook)
-    log = run_nbgrader(course, "autograde", A1, "--Execute.timeout=10", expect=1)
+    log = run_nbgrader(course, "autograde", A1, "--Execute.timeout=5", expect=1)
     assert "Kernel died" in log
     run_nbgrader(course, "export")
     grades = read_grades(course)
