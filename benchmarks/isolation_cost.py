@@ -10,12 +10,15 @@ warm-up:
     making one call, then stopping it;
   - grade: a whole a1 grade of the reference (the worker starts once per grade
     and again after a timeout or crash).
-The extra cost of a level is its time minus the time of "none".
+The extra cost of a level is its time minus the time of "none". Wall times
+are medians; CPU seconds (grader and worker together) are means, and are the
+better guide on a loaded machine.
 """
 
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,8 +29,14 @@ from pathlib import Path
 LEVELS = ("none", "network", "full")
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def measure(repeats: int) -> dict:
-    """Runs in the child: median seconds of a worker start and of a whole grade."""
+    """Runs in the child: wall (median) and CPU (mean) seconds of a worker start and of a grade."""
     import numpy as np
 
     from autograder.examples import materialize_reference
@@ -50,15 +59,15 @@ def measure(repeats: int) -> dict:
 
         level = start_worker()
         one_grade()
-        starts, grades = [], []
+        times = {"start": [], "grade": [], "start_cpu": [], "grade_cpu": []}
         for _ in range(repeats):
-            began = time.perf_counter()
-            start_worker()
-            starts.append(time.perf_counter() - began)
-            began = time.perf_counter()
-            one_grade()
-            grades.append(time.perf_counter() - began)
-    return {"level": level, "start": statistics.median(starts), "grade": statistics.median(grades)}
+            for name, run in (("start", start_worker), ("grade", one_grade)):
+                began, cpu = time.perf_counter(), cpu_seconds()
+                run()
+                times[name].append(time.perf_counter() - began)
+                times[name + "_cpu"].append(cpu_seconds() - cpu)
+    return {"level": level, **{name: (statistics.mean if name.endswith("cpu") else statistics.median)(values)
+                               for name, values in times.items()}}
 
 
 def main(argv=None):
@@ -69,8 +78,9 @@ def main(argv=None):
     if args.child:
         print(json.dumps(measure(args.repeats)))
         return
-    print(f"a1 reference, median of {args.repeats} (seconds)")
-    print(f"{'level':<8} {'worker start':>12} {'extra':>7} {'grade':>7} {'extra':>7}")
+    print(f"a1 reference, {args.repeats} repeats; seconds, and the extra over 'none' in brackets; "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'level':<8} {'start wall':>16} {'start CPU':>16} {'grade wall':>16} {'grade CPU':>16}")
     base = None
     for level in LEVELS:
         env = {**os.environ, "AUTOGRADER_ISOLATION": level}
@@ -81,9 +91,8 @@ def main(argv=None):
             print(f"{level:<8} not available here (the sandbox fell back to {row['level']})")
             continue
         base = base or row
-        print(f"{level:<8} {row['start']:12.3f} {row['start'] - base['start']:+7.3f} "
-              f"{row['grade']:7.3f} {row['grade'] - base['grade']:+7.3f}")
-
+        print(f"{level:<8}" + "".join(f" {row[k]:7.3f} ({row[k] - base[k]:+6.3f})"
+                                      for k in ("start", "start_cpu", "grade", "grade_cpu")))
 
 if __name__ == "__main__":
     main()
