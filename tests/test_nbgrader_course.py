@@ -22,13 +22,13 @@ import pytest
 from autograder import nbgrader_hook
 from autograder.authoring.nbgrader_cells import HIDDEN_BEGIN, check_grade_id
 from autograder.authoring.nbgrader_course import (CONFIG_NAME, CourseError, existing_seed,
-                                                  with_notebooks, write_course)
+                                                  student_files, with_notebooks, write_course)
 from autograder.authoring.nbgrader_feedback import ShortenHiddenTestTracebacks
 from autograder.authoring.skeleton import skeleton_files
 from autograder.examples import bugs, materialize, materialize_reference, materialize_skeleton
 from autograder.grading import grade
 from autograder.reference import SOLUTIONS
-from autograder.rubrics import load_rubric
+from autograder.rubrics import available, load_rubric
 
 A1 = "a1_backprop"
 SEED = 20240607
@@ -172,6 +172,17 @@ def test_config_keeps_student_files_and_the_seed(tmp_path, monkeypatch):
     assert order.index("ShortenHiddenTestTracebacks") < order.index("ClearHiddenTests")
     write_course(tmp_path, [A1], seed=8)
     assert existing_seed(tmp_path) == 8
+
+
+def test_config_covers_every_assignment_of_the_course(tmp_path):
+    others = [a for a in available() if a != A1]
+    if not others:
+        pytest.skip("only a1 has a rubric")
+    (tmp_path / "source" / others[0]).mkdir(parents=True)  # written by an earlier run
+    write_course(tmp_path, [A1], seed=7)
+    text = (tmp_path / CONFIG_NAME).read_text()
+    for assignment in (A1, others[0]):
+        assert f"{assignment!r}: {student_files(assignment)!r}" in text
 
 
 def test_a_missing_or_malformed_notebook_is_refused(tmp_path, monkeypatch):

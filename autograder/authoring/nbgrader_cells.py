@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 import nbformat
 
-from autograder.rubrics.base import Rubric
+if TYPE_CHECKING:  # the feedback preprocessor imports this module; keep nbgrader's start light
+    from autograder.rubrics.base import Rubric
 
 SCHEMA_VERSION = 3
 SOLUTION_MARKER = "BEGIN SOLUTION"
