@@ -244,6 +244,24 @@ def test_a_changed_submission_is_regraded_and_the_others_kept(graded_batch):
     assert json.loads((out / "results" / "buggy_dir.json").read_text())["score"] == load_rubric("a1").max_score
 
 
+def test_a_dying_grader_process_is_retried_then_recorded_and_the_batch_ends(tmp_path):
+    """A reference that kills whichever pool process imports it: every
+    submission is retried once in a fresh pool, then recorded as not graded."""
+    reference = materialize_reference("a1_backprop", tmp_path / "reference")
+    layers = reference / "layers.py"
+    layers.write_text("import multiprocessing, os\n"
+                      "if multiprocessing.parent_process() is not None:\n"
+                      "    os._exit(3)\n" + layers.read_text())
+    for student in ("ann", "ben"):
+        materialize_reference("a1_backprop", tmp_path / "subs" / student)
+    summary = run_batch(tmp_path / "subs", "a1", tmp_path / "out", jobs=2, seed=1,
+                        reference=str(reference), progress=False, log=lambda message: None)
+    assert summary["not_graded"] == ["ann", "ben"] and summary["count"] == 2
+    for student in ("ann", "ben"):
+        data = json.loads((tmp_path / "out" / "results" / f"{student}.json").read_text())
+        assert data["score"] == 0 and "grader process died" in data["error"]
+
+
 @pytest.mark.slow
 def test_killed_batch_resumes_without_regrading_or_losing_any(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
