@@ -76,6 +76,25 @@ def balanced_labels(n: int, num_classes: int, rng: np.random.Generator) -> np.nd
     return rng.permutation(np.arange(n) % num_classes).astype(np.int64)
 
 
+def synth_arrays(name: str, n: int, n_test: int, seed: int = 0) -> tuple:
+    """The images and labels ``write_synth`` writes, as arrays.
+
+    Returns (x_train, y_train, x_test, y_test): uint8 images (N, H, W, C)
+    (C = 1 for MNIST) and int64 labels (N,), balanced over the classes.
+    """
+    entry = dataset_entry(name)
+    rng = np.random.default_rng(seed)
+    shape = entry["image_shape"]
+    channels = shape[2] if len(shape) == 3 else 1
+    num_classes = int(entry["num_classes"])
+    templates = _templates(num_classes, channels, rng)
+    out = []
+    for split_rng, count in zip(rng.spawn(2), (n, n_test)):
+        labels = balanced_labels(count, num_classes, split_rng)
+        out += [make_images(labels, templates, shape[0], split_rng), labels]
+    return tuple(out)
+
+
 def _pickle(path: Path, obj: dict) -> None:
     with open(path, "wb") as handle:
         pickle.dump(obj, handle, protocol=2)
@@ -170,16 +189,8 @@ def write_synth(name: str, root: str | os.PathLike, n: int = 1000, seed: int = 0
     _refuse_real_data(folder, entry)
     folder.mkdir(parents=True, exist_ok=True)
 
-    rng = np.random.default_rng(seed)
-    shape = entry["image_shape"]
-    channels = shape[2] if len(shape) == 3 else 1
-    templates = _templates(num_classes, channels, rng)
-    train_rng, test_rng = rng.spawn(2)
-    splits = []
-    for split_rng, count in ((train_rng, n), (test_rng, n_test)):
-        labels = balanced_labels(count, num_classes, split_rng)
-        splits.append((make_images(labels, templates, shape[0], split_rng), labels))
-    _WRITERS[key](folder, splits[0], splits[1])
+    splits = synth_arrays(key, n, n_test, seed)
+    _WRITERS[key](folder, splits[:2], splits[2:])
 
     written = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != SYNTH_MARKER)
     marker = {"dataset": key, "synthetic": True, "generator": "autograder.data.synth",
