@@ -207,3 +207,27 @@ def test_heatmap_is_plain_json_data_cropped_for_the_report(rng):
     json.dumps(picture, allow_nan=False)
     assert diagnose.heatmap("dx", np.ones(3), np.ones(4)) is None
     assert diagnose.heatmap("y", np.float64(1.0), np.float64(2.0)) is None
+
+
+def test_swapped_items_of_a_tuple_are_named():
+    assert diagnose.swapped_items((0.25, 0.75, 0.375), (0.75, 0.25, 0.375)) == "items 0 and 1 are swapped"
+    dx, dw = np.ones((2, 3)), np.arange(6.0).reshape(2, 3)
+    assert diagnose.swapped_items((dw, dx), (dx, dw)) == "items 0 and 1 are swapped"
+    assert diagnose.swapped_items((0.25, 0.5, 0.375), (0.75, 0.25, 0.375)) is None
+    assert diagnose.swapped_items((0.5, 0.5), (0.5, 0.5)) is None
+    assert diagnose.swapped_items((np.ones(3), (1.0, 2.0)), (np.ones(2), 0.5)) is None  # mixed items
+
+
+@pytest.mark.parametrize("value", [(1.0, np.ones(3)), {"W": np.ones(2)}, "text", None, [np.ones(2), 2]])
+def test_describe_never_fails_on_structured_results(value):
+    assert diagnose.describe(value, value, inputs={"x": np.ones(3)}, batch=3) is None
+    assert diagnose.describe(value, np.ones(3), inputs={"x": np.ones(3)}) is None
+
+
+def test_numbers_are_only_called_off_by_a_named_factor():
+    x = np.zeros((4, 5))
+    assert "factor of the number of elements" in diagnose.describe(20 * 0.3, 0.3, inputs={"x": x}, batch=4)
+    assert "factor of N, the batch size" in diagnose.describe(4 * 0.3, 0.3, inputs={"x": x}, batch=4)
+    assert "wrong sign" in diagnose.describe(-0.3, 0.3)
+    assert diagnose.describe(0.7, 0.3, inputs={"x": x}, batch=4) is None
+    assert diagnose.describe(0.0, -0.3) is None  # not "relu of the right answer"

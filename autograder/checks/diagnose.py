@@ -21,6 +21,7 @@ ndarray or number), and every candidate costs a few elementwise operations.
 from __future__ import annotations
 
 import itertools
+import numbers
 import re
 
 import numpy as np
@@ -35,7 +36,10 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _float_array(value) -> np.ndarray | None:
-    """``value`` as a float64 array when it is a real-valued ndarray, else None."""
+    """``value`` as a float64 array when it is a real-valued ndarray or a real
+    number (a 0-d array), else None."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return np.asarray(value, dtype=np.float64)
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
         return None
     return value.astype(np.float64)
@@ -114,8 +118,15 @@ def _rearranged(got: np.ndarray, expected: np.ndarray) -> str | None:
     return None
 
 
-def explain(got, expected, *, batch: int | None = None, what: str = "it") -> str | None:
-    """A sentence naming the likely slip behind ``got`` != ``expected``, or None."""
+def explain(got, expected, *, batch: int | None = None, size: int | None = None,
+            what: str = "it") -> str | None:
+    """A sentence naming the likely slip behind ``got`` != ``expected``, or None.
+
+    batch: N of the call's inputs; size: the number of elements the factor
+    candidates use (default: expected's). A number (0-d) is only ever called
+    off by a named factor (2, N, the number of elements, ...) or of the wrong
+    sign, since any two numbers differ by some factor.
+    """
     got, expected = _float_array(got), _float_array(expected)
     if got is None or expected is None:
         return None
@@ -144,10 +155,11 @@ def explain(got, expected, *, batch: int | None = None, what: str = "it") -> str
         return f"{what} {rearranged}"
     c = _factor(got, expected)
     if c is not None and abs(c - 1.0) > 1e-6:
-        label = _name_factor(c, batch, expected.size)
+        label = _name_factor(c, batch, size or expected.size)
         if label:
             return f"{what} is off by a factor of {label}"
-        return f"{what} is off by a constant factor of {c:.4g}"
+        if expected.ndim:
+            return f"{what} is off by a constant factor of {c:.4g}"
     if got.ndim == 2:
         for axis, lines in ((0, "row"), (1, "column")):
             if _factor_per_line(got, expected, axis):
@@ -258,8 +270,9 @@ def other_function(got, expected, *, x=None, out=None, dout=None, what: str = "i
         if _same_shape(got.shape, x):
             candidates += [(f"computes {name} of the input, not the required function", f(x))
                            for name, f in _FUNCTIONS.items()]
-        candidates += [(f"is {name} of the right answer: an activation too many (after the last layer?)",
-                        f(expected)) for name, f in _FUNCTIONS.items()]
+        if expected.size > 1:
+            candidates += [(f"is {name} of the right answer: an activation too many (after the last "
+                            "layer?)", f(expected)) for name, f in _FUNCTIONS.items()]
     with np.errstate(all="ignore"):
         for label, candidate in candidates:
             if _close(got, candidate) and not _close(candidate, expected):
@@ -269,28 +282,29 @@ def other_function(got, expected, *, x=None, out=None, dout=None, what: str = "i
 
 # -- where it is wrong -----------------------------------------------------------------------
 def _value_masks(name: str, value: np.ndarray, wrong: np.ndarray):
-    """(label, mask) pairs from the sign and the size of one same-shaped input."""
+    """(place, mask) pairs from the sign and the size of one same-shaped input."""
     name = display_name(name)
-    yield f"{name} < 0", value < 0
-    yield f"{name} > 0", value > 0
-    yield f"{name} == 0", value == 0
-    yield f"{name} <= 0", value <= 0
-    yield f"{name} >= 0", value >= 0
+    yield f"where {name} < 0", value < 0
+    yield f"where {name} > 0", value > 0
+    yield f"where {name} == 0", value == 0
+    yield f"where {name} <= 0", value <= 0
+    yield f"where {name} >= 0", value >= 0
     magnitude = np.abs(value)
     if (~wrong).any():
         threshold = float(np.min(magnitude[wrong]))
         if threshold > float(np.max(magnitude[~wrong])):
-            yield f"|{name}| is large (|{name}| >= {threshold:.3g})", magnitude >= threshold
+            yield f"where |{name}| is large (|{name}| >= {threshold:.3g})", magnitude >= threshold
 
 
 def _label_masks(name: str, labels: np.ndarray, shape: tuple):
-    """The true-class entries [i, labels[i]] of an (N, C) result."""
+    """The true-class entries [i, labels[i]] of an (N, C) result, and the others."""
     if len(shape) != 2 or labels.shape != (shape[0],) or labels.min() < 0 or labels.max() >= shape[1]:
         return
+    label = "labels" if re.fullmatch(r"arg\d+", name) else name
     onehot = np.zeros(shape, dtype=bool)
     onehot[np.arange(shape[0]), labels] = True
-    yield f"the true-class entries [i, {display_name(name)}[i]]", onehot
-    yield f"the entries other than the true class [i, {display_name(name)}[i]]", ~onehot
+    yield f"at the true-class entries [i, {label}[i]]", onehot
+    yield f"away from the true class: at every entry but [i, {label}[i]]", ~onehot
 
 
 def _edge_masks(shape: tuple):
@@ -357,9 +371,9 @@ def where_wrong(got, expected, inputs: dict) -> str | None:
             masks = _label_masks(name, value, got.shape)
         else:
             continue
-        for label, mask in masks:
+        for place, mask in masks:
             if np.array_equal(wrong, mask):
-                return f"wrong only where {label}"
+                return f"wrong only {place}"
     if not np.any(expected[~wrong]):
         return "right only where the right answer is 0: every other entry is wrong"
     for label, mask in _position_masks(got.shape):
@@ -376,6 +390,24 @@ def where_wrong(got, expected, inputs: dict) -> str | None:
     if len(places) <= 3:
         return f"wrong at {len(places)} {'entry' if len(places) == 1 else 'entries'}: {', '.join(places)}"
     return f"wrong in {wrong.mean():.0%} of the entries (the first at index {places[0]})"
+
+
+def swapped_items(got, expected) -> str | None:
+    """'items 0 and 1 are swapped' when exchanging two items of a tuple or list
+    result makes it match (e.g. precision and recall, or dW and db)."""
+    if not isinstance(got, (tuple, list)) or not isinstance(expected, (tuple, list)) or \
+            len(got) != len(expected):
+        return None
+
+    def same(a, b) -> bool:
+        a, b = _float_array(a), _float_array(b)
+        return a is not None and b is not None and _close(a, b)
+
+    for i, j in itertools.combinations(range(len(got)), 2):
+        rest = all(same(got[k], expected[k]) for k in range(len(got)) if k not in (i, j))
+        if rest and same(got[i], expected[j]) and same(got[j], expected[i]) and not same(got[i], got[j]):
+            return f"items {i} and {j} are swapped"
+    return None
 
 
 def batch_size(args) -> int | None:
@@ -397,8 +429,11 @@ def describe(got, expected, *, inputs: dict | None = None, batch: int | None = N
     dout: the upstream gradient when ``got`` is a gradient, None for a value.
     """
     inputs = inputs or {}
+    scalar = _float_array(expected) is not None and not np.ndim(expected)
+    size = next((a.size for a in inputs.values() if isinstance(a, np.ndarray) and a.dtype.kind == "f"),
+                None) if scalar else None
     return (overflow(got, expected, inputs, what=what)
-            or explain(got, expected, batch=batch, what=what)
+            or explain(got, expected, batch=batch, size=size, what=what)
             or other_function(got, expected, x=x, out=out, dout=dout, what=what)
             or where_wrong(got, expected, inputs))
 

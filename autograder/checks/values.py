@@ -55,8 +55,8 @@ class ValueCheck(Check):
         got_leaf = dict(leaves(got)).get(path)
         expected_leaf = dict(leaves(expected)).get(path)
         x = call.args[0] if call is not None and call.args else None
-        hint = diagnose.describe(got_leaf, expected_leaf, inputs=inputs, what="it",
-                                 batch=_batch(call), x=x)
+        hint = diagnose.swapped_items(got, expected) or \
+            diagnose.describe(got_leaf, expected_leaf, inputs=inputs, what="it", batch=_batch(call), x=x)
         heatmaps = [h for h in [diagnose.heatmap(where, got_leaf, expected_leaf)] if h]
         return self.failed(message + (f": {hint}" if hint else ""), error=error, heatmaps=heatmaps)
 

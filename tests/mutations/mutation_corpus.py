@@ -187,7 +187,7 @@ def generate(assignment: str, file: str, function: str, operator: str) -> list[V
             start, end = _segment(source, offsets, site)
             old = source[start:end].decode()
             if rule.wrap:
-                new, label = rule.wrap(old), replacement
+                new, label = rule.wrap(old), f"{replacement}, line {site.lineno}"
             else:
                 new = replacement if isinstance(replacement, str) else ast.get_source_segment(text, replacement)
                 label = f"line {site.lineno}"
