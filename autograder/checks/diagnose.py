@@ -441,17 +441,17 @@ def describe(got, expected, *, inputs: dict | None = None, batch: int | None = N
 def consistency(analytic: np.ndarray, numerical: np.ndarray, forward_ok: bool, forward: str) -> str:
     """What the numerical gradient of the student's own forward says about a
     gradient that differs from the reference (analytic and numerical: the same
-    sampled entries). Empty when it says nothing."""
+    sampled entries), as a clause; empty when it says nothing."""
     agrees = bool(np.allclose(analytic, numerical, rtol=1e-5, atol=1e-7))
     if agrees and not forward_ok:
-        return (f" (it matches the numerical gradient of your own {forward}, so the backward is "
-                "consistent and the forward is what is wrong)")
+        return (f"it matches the numerical gradient of your own {forward}, so the backward is "
+                "consistent and the forward is what is wrong")
     if not agrees and forward_ok:
-        return (f" (your {forward} matches the reference, but this gradient disagrees with its "
-                "numerical gradient, so the backward pass is wrong)")
+        return (f"your {forward} matches the reference, but the gradient disagrees with its "
+                "numerical gradient, so the backward pass is wrong")
     if not agrees:
-        return (f" (it also disagrees with the numerical gradient of your own {forward}, "
-                "so the forward and the backward pass are both wrong)")
+        return (f"it also disagrees with the numerical gradient of your own {forward}, "
+                "so the forward and the backward pass are both wrong")
     return ""
 
 

@@ -161,7 +161,7 @@ class GradientCheck(Check):
         return self._score(labelled, numerical, value_ok, batch, call)
 
     def _score(self, labelled, numerical, forward_ok: bool, batch, call: Args, dout=None, out=None):
-        wrong, errors, heatmaps = [], {}, []
+        wrong, notes, errors, heatmaps = [], [], {}, []
         inputs = {self.names[i] if i < len(self.names) else f"arg{i}": a for i, a in enumerate(call.args)}
         if dout is not None:
             inputs["dout"] = dout
@@ -170,6 +170,7 @@ class GradientCheck(Check):
             if problem:
                 hint = diagnose.describe(got, expected, inputs=inputs, batch=batch, what=label)
                 wrong.append(f"{problem}" + (f" — {hint}" if hint else ""))
+                notes.append("")
                 heatmaps.append(diagnose.heatmap(label, got, expected))
                 continue
             error = relative_error(got, expected)
@@ -181,13 +182,17 @@ class GradientCheck(Check):
                 text = f"{label} differs from the reference (relative error {error:.2g}, tolerance {self.tol:g})"
                 if hint:
                     text += f": {hint}"
-                text += self._consistency(got, index, key, numerical, forward_ok)
                 wrong.append(text)
+                notes.append(self._consistency(got, index, key, numerical, forward_ok))
                 heatmaps.append(diagnose.heatmap(label, got, expected))
         details = {"relative_errors": errors, "forward_matches": forward_ok}
         if not wrong:
             return self.passed(details=details)
         details["heatmaps"] = [h for h in heatmaps if h]
+        if len(notes) > 1 and len(set(notes)) == 1 and notes[0]:  # say a shared diagnosis once
+            wrong[-1] += f" ({notes[0]}, for each of them)"
+        else:
+            wrong = [text + (f" ({note})" if note else "") for text, note in zip(wrong, notes)]
         message = "; ".join(wrong)
         if not forward_ok and self.mode != "loss":
             message += f". Note: {short(self.forward)}'s output also differs from the reference"

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 _DPI = 100
-_WIDTH = 6.4  # inches: 640 px, scaled down to the screen by the page's CSS
+_WIDTH = 4.8  # inches: 480 px at most, scaled down to a phone's width by the page's CSS
 
 
 def _data_uri(figure: Figure, tight: bool = True) -> str:
@@ -38,34 +38,37 @@ def _grid(rows: list) -> np.ndarray:
 
 
 def gradient_heatmap(label: str, student: list, reference: list) -> str:
-    """Three panels for one 2-D array: the student's value, the reference's
-    (on one colour scale), and |student - reference|; the student's NaN/inf
-    entries are grey. student, reference: equally shaped nested lists of
-    floats or None."""
+    """Three panels for one 2-D array, sized to stay legible on a phone: the
+    student's value and the reference's on one colour scale (red positive,
+    blue negative), and |student - reference| with its colour bar; the
+    student's NaN/inf entries are grey. student, reference: equally shaped
+    nested lists of floats or None."""
     got, expected = _grid(student), _grid(reference)
     error = np.abs(got - expected)
-    height = max(1.8, min(4.0, 0.25 * got.shape[0] + 1.2))
-    figure = Figure(figsize=(_WIDTH, height))
+    height = float(np.clip(0.22 * got.shape[0] + 1.1, 1.6, 3.6))
+    figure = Figure(figsize=(4.2, height))
     axes = figure.subplots(1, 3)
     finite = np.concatenate([a[np.isfinite(a)] for a in (got, expected)])
-    limit = float(np.max(np.abs(finite))) if finite.size else 1.0
+    limit = (float(np.max(np.abs(finite))) if finite.size else 0.0) or 1.0
     diverging = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#9e9e9e")
     magnitude = matplotlib.colormaps["magma"].with_extremes(bad="#9e9e9e")
-    images = []
     for ax, title, values, colours, low, high in (
-            (axes[0], "yours", got, diverging, -(limit or 1.0), limit or 1.0),
-            (axes[1], "reference", expected, diverging, -(limit or 1.0), limit or 1.0),
+            (axes[0], "yours", got, diverging, -limit, limit),
+            (axes[1], "reference", expected, diverging, -limit, limit),
             (axes[2], "|difference|", error, magnitude, 0.0, None)):
-        images.append(ax.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=low, vmax=high,
-                                aspect="auto", interpolation="nearest"))
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=low, vmax=high,
+                          aspect="auto", interpolation="nearest")
         ax.set_title(title, fontsize=9)
-        ax.tick_params(labelsize=7)
-        _integer_ticks(ax)
-    figure.subplots_adjust(left=0.06, right=0.97, bottom=0.35 / height, top=1 - 0.5 / height,
-                           wspace=0.35)
-    figure.colorbar(images[1], ax=list(axes[:2]), shrink=0.8, pad=0.03).ax.tick_params(labelsize=7)
-    figure.colorbar(images[2], ax=axes[2], shrink=0.8, pad=0.05).ax.tick_params(labelsize=7)
-    figure.suptitle(label, fontsize=10)
+        ax.tick_params(labelsize=7, length=2)
+        if ax is axes[0]:
+            _integer_ticks(ax)
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    figure.subplots_adjust(left=0.07, right=0.9, bottom=0.3 / height, top=1 - 0.5 / height, wspace=0.12)
+    bar = figure.colorbar(image, ax=axes[2], fraction=0.12, pad=0.04)
+    bar.ax.tick_params(labelsize=7, length=2)
+    figure.suptitle(label, fontsize=9)
     return _data_uri(figure, tight=False)
 
 
@@ -75,8 +78,8 @@ def training_curves(history: dict) -> str:
     accuracies = {k: v for k, v in history.items() if "acc" in k.lower() and v}
     losses = {k: v for k, v in history.items() if "acc" not in k.lower() and v}
     groups = [(title, series) for title, series in (("loss", losses), ("accuracy", accuracies)) if series]
-    figure = Figure(figsize=(_WIDTH, 2.8))
-    figure.subplots_adjust(wspace=0.3)
+    figure = Figure(figsize=(_WIDTH, 2.4))
+    figure.subplots_adjust(wspace=0.35)
     for ax, (title, series) in zip(np.atleast_1d(figure.subplots(1, max(1, len(groups)))), groups):
         for name, values in series.items():
             epochs = np.arange(1, len(values) + 1)
@@ -98,37 +101,39 @@ def confusion_and_per_class(matrix: list) -> str:
     classes = counts.shape[0]
     totals = counts.sum(axis=1)
     per_class = np.divide(np.diag(counts), totals, out=np.zeros(classes), where=totals > 0)
-    figure = Figure(figsize=(_WIDTH, 3.2))
-    figure.subplots_adjust(wspace=0.35)
+    figure = Figure(figsize=(_WIDTH, 2.6))
+    figure.subplots_adjust(wspace=0.3)
     left, right = figure.subplots(1, 2)
     image = left.imshow(counts, cmap="Blues", interpolation="nearest")
-    if classes <= 12:
-        for (i, j), value in np.ndenumerate(counts):
-            if value:
-                left.text(j, i, str(value), ha="center", va="center", fontsize=7,
-                          color="white" if value > counts.max() / 2 else "black")
     left.set_xlabel("predicted", fontsize=8)
     left.set_ylabel("true", fontsize=8)
     left.set_title("confusion matrix", fontsize=9)
-    left.tick_params(labelsize=7)
+    left.tick_params(labelsize=7, length=2)
     _integer_ticks(left)
-    if classes <= 12:
+    if classes <= 12:  # small enough to print the counts (and every class's tick)
+        size = 7 if classes <= 6 else 5
+        for (i, j), value in np.ndenumerate(counts):
+            if value:
+                left.text(j, i, str(value), ha="center", va="center", fontsize=size,
+                          color="white" if value > counts.max() / 2 else "black")
         left.set_xticks(range(classes))
         left.set_yticks(range(classes))
-    figure.colorbar(image, ax=left, shrink=0.8).ax.tick_params(labelsize=7)
+        right.set_xticks(range(classes))
+    else:
+        figure.colorbar(image, ax=left, shrink=0.8).ax.tick_params(labelsize=7)
+        _integer_ticks(right, "x")
     right.bar(np.arange(classes), per_class, color="#3b7dd8")
     right.set_ylim(0, 1)
     right.set_xlabel("class", fontsize=8)
     right.set_title("accuracy per class", fontsize=9)
-    right.tick_params(labelsize=7)
-    _integer_ticks(right, "x")
+    right.tick_params(labelsize=7, length=2)
     right.grid(axis="y", alpha=0.3)
     return _data_uri(figure)
 
 
 def score_histogram(percentages: list[float]) -> str:
     """A histogram of scores in percent (0..100) over ten bins."""
-    figure = Figure(figsize=(4.8, 2.4))
+    figure = Figure(figsize=(_WIDTH, 2.4))
     ax = figure.subplots()
     ax.hist(percentages, bins=np.linspace(0, 100, 11), color="#3b7dd8", edgecolor="white")
     ax.set_xlabel("score (%)", fontsize=8)
