@@ -133,6 +133,14 @@ def test_messages_are_escaped_and_dict_reports_render_the_same(reports, buggy_pa
     assert render_html(json.loads(json.dumps(reports[0].to_dict()))) == buggy_page
 
 
+def test_every_check_gets_its_own_anchor():
+    results = [CheckResult(name, 0.0, 1.0, Status.FAILED, "x") for name in ("a b", "a-b", "A B!")]
+    elements = Elements(render_html(GradeReport("a9", "s", results, seed=1)))
+    ids = [a["id"] for tag, a, _ in elements.tags if tag == "article"]
+    assert len(set(ids)) == 3
+    assert [a["href"][1:] for tag, a, _ in elements.tags if tag == "a"] == ids
+
+
 def test_cli_writes_the_html_report(tmp_path):
     submission = materialize_reference("a1_backprop", tmp_path / "submission")
     out = tmp_path / "report.html"

@@ -76,9 +76,7 @@ def report_dict(report: GradeReport | dict) -> dict:
     """The report as plain data (GradeReport.to_dict() layout), also for a dict
     read back from a JSON report. The printed output is kept when there is one."""
     if isinstance(report, GradeReport):
-        data = report.to_dict()
-        data.setdefault("output", getattr(report, "output", "") or "")
-        return data
+        return dict(report.to_dict(), output=report.output)
     if not isinstance(report, dict) or not isinstance(report.get("results"), list):
         raise ValueError("a report must be a GradeReport or a dict with a 'results' list "
                          "(GradeReport.to_dict())")
@@ -95,9 +93,13 @@ def report_dict(report: GradeReport | dict) -> dict:
     return report
 
 
-def anchor(name: str) -> str:
-    """A stable id for a check's section."""
-    return "check-" + (re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "unnamed")
+def anchors(names: list[str]) -> list[str]:
+    """A stable, unique id per check section: check-linear-backward, ..."""
+    found: list[str] = []
+    for name in names:
+        slug = "check-" + (re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "unnamed")
+        found.append(slug if slug not in found else f"{slug}-{len(found)}")
+    return found
 
 
 def page(title: str, body: str, style: str = "") -> str:
@@ -135,10 +137,10 @@ def _pictures(details: dict) -> list[str]:
     return shown
 
 
-def _check(result: dict) -> str:
+def _check(result: dict, anchor: str) -> str:
     status = result.get("status", Status.ERROR)
     message = result.get("message") or ""
-    parts = [f"<article class=\"check status-{text(status)}\" id=\"{anchor(result['name'])}\">",
+    parts = [f"<article class=\"check status-{text(status)}\" id=\"{anchor}\">",
              "<div class=\"head\">"
              f"<span class=\"badge {text(status)}\">{text(status)}</span>"
              f"<h2>{text(result['name'])}</h2>"
@@ -150,7 +152,7 @@ def _check(result: dict) -> str:
     return "\n".join(parts)
 
 
-def _summary(data: dict) -> str:
+def _summary(data: dict, ids: list[str]) -> str:
     results = data["results"]
     score, maximum = data["score"], data["max_score"]
     percent = 100.0 * score / maximum if maximum else 0.0
@@ -159,11 +161,11 @@ def _summary(data: dict) -> str:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
     badges = "".join(f"<li><span class=\"badge {text(s)}\">{n} {text(s)}</span></li>"
                      for s, n in counts.items())
-    todo = [r for r in results if r["score"] < r["max_score"]]
+    todo = [(r, i) for r, i in zip(results, ids) if r["score"] < r["max_score"]]
     fix = ""
     if todo:
-        items = "".join(f"<li><a href=\"#{anchor(r['name'])}\">{text(r['name'])}</a> "
-                        f"({points(r['max_score'] - r['score'])})</li>" for r in todo)
+        items = "".join(f"<li><a href=\"#{i}\">{text(r['name'])}</a> "
+                        f"({points(r['max_score'] - r['score'])})</li>" for r, i in todo)
         fix = f"<p><strong>To fix</strong></p><ol class=\"todo\">{items}</ol>"
     return ("<section class=\"summary\" aria-label=\"score\">"
             f"<p class=\"total\">{score:g} / {maximum:g} <small>points ({percent:.1f}%)</small></p>"
@@ -177,13 +179,14 @@ def render_html(report: GradeReport | dict) -> str:
     data = report_dict(report)
     meta = (f"{text(data.get('submission', ''))} · {text(data.get('mode', 'grade'))} · "
             f"seed {text(data.get('seed', ''))} · {float(data.get('seconds', 0.0)):.2f} s")
+    ids = anchors([result["name"] for result in data["results"]])
     body = [f"<h1>{text(data.get('assignment', 'report'))}</h1>", f"<p class=\"meta\">{meta}</p>",
-            _summary(data)]
+            _summary(data, ids)]
     notes = data.get("notes") or []
     if notes:
         body.append("<ul class=\"notes\">" + "".join(f"<li>{text(n)}</li>" for n in notes) + "</ul>")
     body.append("<section aria-label=\"checks\">")
-    body.extend(_check(result) for result in data["results"])
+    body.extend(_check(result, anchor) for result, anchor in zip(data["results"], ids))
     body.append("</section>")
     output = data.get("output") or ""
     if output:
