@@ -4,7 +4,6 @@ with weights_only=True) and a short CPU training run on synthetic data."""
 
 from __future__ import annotations
 
-import json
 import pickle
 import time
 from pathlib import Path
@@ -14,36 +13,9 @@ import pytest
 import torch
 import torch.nn as nn
 import torchvision.transforms.functional as TF
-from torchvision.datasets.utils import calculate_md5
 
-from autograder.data.synth import SYNTH_MARKER, write_synth
+from autograder.examples.a6_cifar100 import write_few_class_cifar100
 from autograder.reference import SOLUTIONS, Reference
-
-
-def write_few_class_cifar100(root, classes: int = 8, per_class: int = 40, per_class_test: int = 20,
-                             seed: int = 0) -> Path:
-    """A synthetic cifar-100-python under ``root`` that keeps only the labels < ``classes``.
-
-    The synthetic writer balances its labels over all 100 classes; the splits
-    are then cut down to the first ``classes`` of them (so a run of a few CPU
-    seconds can learn them) and the synth.json checksums updated. Returns root.
-    """
-    folder = write_synth("cifar100", root, n=100 * per_class, n_test=100 * per_class_test, seed=seed)
-    for split in ("train", "test"):
-        with open(folder / split, "rb") as handle:
-            entry = pickle.load(handle, encoding="latin1")
-        keep = np.flatnonzero(np.asarray(entry["fine_labels"]) < classes)
-        entry = {"filenames": [entry["filenames"][i] for i in keep],
-                 "batch_label": entry["batch_label"],
-                 "fine_labels": [entry["fine_labels"][i] for i in keep],
-                 "coarse_labels": [entry["coarse_labels"][i] for i in keep],
-                 "data": entry["data"][keep]}
-        with open(folder / split, "wb") as handle:
-            pickle.dump(entry, handle, protocol=2)
-    marker = json.loads((folder / SYNTH_MARKER).read_text(encoding="utf-8"))
-    marker["md5"] = {name: calculate_md5(folder / name) for name in marker["md5"]}
-    (folder / SYNTH_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-    return Path(root)
 
 
 def read_split(root, split: str) -> tuple[np.ndarray, np.ndarray]:

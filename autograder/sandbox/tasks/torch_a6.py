@@ -107,7 +107,7 @@ def _load_state_dict(path: str) -> tuple[dict | None, str]:
         what = f" ({found.group(1)})" if found else ""
         return None, (f"{CHECKPOINT} is not a plain state_dict: it holds pickled Python objects{what} that "
                       "torch.load(weights_only=True) refuses, so it was not loaded and nothing in it ran; "
-                      f"{_SAVE_HINT}, not the model object")
+                      "save only the weights, with torch.save(model.state_dict(), 'model.pt')")
     except Exception as exc:  # noqa: BLE001 - a corrupt file may fail anywhere in the loader
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         return None, f"{CHECKPOINT} could not be read as a torch checkpoint ({first}); {_SAVE_HINT}"
@@ -121,7 +121,8 @@ def _load_state_dict(path: str) -> tuple[dict | None, str]:
     return state, ""
 
 
-def _mismatch(model, state: dict) -> str:
+def _mismatch(model, state: dict, subject: str = CHECKPOINT,
+              advice: str = "save the state_dict of the model that build_model() builds") -> str:
     """Why ``state`` does not fit ``model`` ('' when it does)."""
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
@@ -137,8 +138,7 @@ def _mismatch(model, state: dict) -> str:
         parts.append(f"{len(resized)} have another shape (e.g. {resized[0]})")
     if not parts:
         return ""
-    return (f"{CHECKPOINT} does not match build_model(): " + "; ".join(parts)
-            + ". Save the state_dict of the model that build_model() builds, after training it")
+    return f"{subject} does not match build_model(): " + "; ".join(parts) + f"; {advice}"
 
 
 def _logits(model, images: np.ndarray, batch_size: int, device) -> np.ndarray | str:
@@ -267,10 +267,9 @@ def train_and_predict(train_images: np.ndarray, train_labels: np.ndarray, test_i
     result = {"seconds": seconds}
     if not isinstance(model, torch.nn.Module):
         return {**result, "problem": f"train() should return the trained nn.Module, got {_describe(model)}"}
-    problem = _mismatch(_fresh_model(), model.state_dict())
+    problem = _mismatch(_fresh_model(), model.state_dict(), "the module train() returns",
+                        "train a fresh build_model() and return it")
     if problem:
-        problem = problem.replace(f"{CHECKPOINT} does not match build_model()",
-                                  "the module train() returns does not match build_model()")
         return {**result, "problem": problem}
     try:
         model_device = next(model.parameters()).device
