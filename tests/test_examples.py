@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.examples import bugs, materialize, materialize_reference, materialize_skeleton
+from autograder.examples import bugs, materialize, materialize_reference, materialize_skeleton, prepare
 from autograder.grading import grade
 from autograder.report.model import Status
 from autograder.rubrics import available, load_rubric
 
 ASSIGNMENTS = available()
-BUG_CASES = [(a, bug) for a in ASSIGNMENTS for bug in bugs(a)]
+SLOW = {"a6_cifar100"}  # trains a model or evaluates a CNN in every case
+BUG_CASES = [pytest.param(a, bug, id=f"{a}-{bug.name}", marks=[pytest.mark.slow] if a in SLOW else [])
+             for a in ASSIGNMENTS for bug in bugs(a)]
+
+
+def graded(assignment, path):
+    return grade(load_rubric(assignment), path, **prepare(assignment, path))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_scores_full_marks(assignment, tmp_path):
-    report = grade(load_rubric(assignment), materialize_reference(assignment, tmp_path))
+    report = graded(assignment, materialize_reference(assignment, tmp_path))
     failing = [(r.name, r.message) for r in report.results if r.status != Status.PASSED]
     assert failing == []
     assert report.score == report.max_score > 0
@@ -24,7 +30,7 @@ def test_reference_scores_full_marks(assignment, tmp_path):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_skeleton_scores_zero_with_a_message_per_check(assignment, tmp_path):
-    report = grade(load_rubric(assignment), materialize_skeleton(assignment, tmp_path))
+    report = graded(assignment, materialize_skeleton(assignment, tmp_path))
     assert report.score == 0
     for result in report.results:
         assert result.status != Status.PASSED
@@ -36,12 +42,12 @@ def test_every_assignment_has_ten_realistic_bugs(assignment):
     assert len(bugs(assignment)) >= 10
 
 
-@pytest.mark.parametrize("assignment,bug", BUG_CASES, ids=[f"{a}-{b.name}" for a, b in BUG_CASES])
+@pytest.mark.parametrize("assignment,bug", BUG_CASES)
 def test_bug_is_caught_by_the_right_checks(assignment, bug, tmp_path):
     rubric = load_rubric(assignment)
     names = {check.name for check in rubric.checks}
     assert set(bug.caught_by) | set(bug.also) <= names, "the bug names checks the rubric lacks"
-    report = grade(rubric, materialize(assignment, bug, tmp_path))
+    report = graded(assignment, materialize(assignment, bug, tmp_path))
     lost = {r.name: r for r in report.results if r.score < r.max_score}
     assert set(bug.caught_by) <= set(lost), f"not caught by {set(bug.caught_by) - set(lost)}"
     unexpected = set(lost) - set(bug.caught_by) - set(bug.also)

@@ -41,6 +41,16 @@ class Bug:
     mentions: tuple[str, ...] = field(default_factory=tuple)
 
 
+def prepare(assignment: str, destination: Path) -> dict:
+    """Make a materialised submission gradable: some assignments need more than
+    code (a6: a trained model.pt and a dataset). Returns extra keyword
+    arguments for grade(), e.g. {"data_root": ...}."""
+    from autograder.rubrics import resolve
+
+    module = importlib.import_module(f"autograder.examples.{resolve(assignment)}")
+    return module.prepare(destination) if hasattr(module, "prepare") else {}
+
+
 def bugs(assignment: str) -> list[Bug]:
     """The bundled bugs of one assignment (empty if it has none yet)."""
     from autograder.rubrics import resolve
