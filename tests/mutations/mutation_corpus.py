@@ -7,8 +7,10 @@ to count as *named*. Variants come from two places, declared per assignment
 in this folder (``<assignment>.py``, see a1_backprop.py):
 
   HAND       realistic slips written by hand: ``slip(name, expect, (file,
-             find, replace), ...)`` edits of the reference (``find`` occurs
-             exactly once).
+             find, replace), ..., only=(check, ...))`` edits of the reference
+             (``find`` occurs exactly once); ``only`` limits the grading to
+             those checks, for assignments whose full grading is slow (it can
+             only lower the fractions, never raise them).
   GENERATED  {file: {function: operators}}: small code mutations made with
              ``ast`` at every site of each operator inside the function's
              ``### BEGIN SOLUTION`` region; the expected phrase comes with the
@@ -44,7 +46,8 @@ class Variant:
     """assignment: e.g. "a1_backprop"; name: unique within it; expect: the
     phrase that names the slip; origin: "hand" or the mutation operator.
     A hand variant has ``edits``; a generated one ``splice`` = (file, start,
-    end, text): reference bytes [start, end) of file replaced by text."""
+    end, text): reference bytes [start, end) of file replaced by text.
+    only: the checks to grade (default all)."""
 
     assignment: str
     name: str
@@ -52,6 +55,7 @@ class Variant:
     origin: str = "hand"
     edits: tuple[Edit, ...] = ()
     splice: tuple[str, int, int, str] | None = None
+    only: tuple[str, ...] = ()
 
     def materialize(self, destination: Path) -> Path:
         """Write the reference with this variant's slip to ``destination``."""
@@ -65,9 +69,9 @@ class Variant:
         return destination
 
 
-def slip(name: str, expect: str, *edits: tuple[str, str, str]) -> tuple:
+def slip(name: str, expect: str, *edits: tuple[str, str, str], only: tuple[str, ...] = ()) -> tuple:
     """A hand-written slip: (name, expect, (file, find, replace), ...)."""
-    return name, expect, tuple(Edit(*edit) for edit in edits)
+    return name, expect, tuple(Edit(*edit) for edit in edits), tuple(only)
 
 
 # -- generated mutations ----------------------------------------------------------------
@@ -217,7 +221,8 @@ def assignments() -> list[str]:
 def variants(assignment: str) -> list[Variant]:
     """Every variant of one assignment: the hand-written ones, then the generated."""
     module = _declarations(assignment)
-    found = [Variant(assignment, name, expect, edits=edits) for name, expect, edits in module.HAND]
+    found = [Variant(assignment, name, expect, edits=edits, only=only)
+             for name, expect, edits, only in module.HAND]
     for file, functions in module.GENERATED.items():
         for function, operators in functions.items():
             for operator in operators:
@@ -255,8 +260,12 @@ def grade_variant(variant: Variant) -> Outcome:
     from autograder.rubrics import load_rubric
 
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
-        report = grade(load_rubric(variant.assignment), variant.materialize(Path(tmp) / "submission"),
-                       seed=SEED)
+        rubric = load_rubric(variant.assignment)
+        unknown = set(variant.only) - {check.name for check in rubric.checks}
+        if unknown:
+            raise ValueError(f"{variant.name}: the rubric has no checks {sorted(unknown)}")
+        report = grade(rubric, variant.materialize(Path(tmp) / "submission"), seed=SEED,
+                       only=list(variant.only) or None)
     return Outcome(variant, {r.name: r.message for r in report.results if r.score < r.max_score})
 
 
