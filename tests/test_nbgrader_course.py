@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
+import importlib
 import os
 import re
 import shutil
@@ -55,8 +56,9 @@ def hidden_calls(notebook) -> list[str]:
     return lines
 
 
-def run_nbgrader(course: Path, *args: str, expect: int = 0) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("AUTOGRADER_SEED", "NBGRADER_EXECUTION")}
+def run_nbgrader(course: Path, *args: str, expect: int = 0, env: dict | None = None) -> str:
+    env = {**{k: v for k, v in os.environ.items() if k not in ("AUTOGRADER_SEED", "NBGRADER_EXECUTION")},
+           **(env or {})}
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == expect, f"nbgrader {' '.join(args)}:\n{result.stderr[-4000:]}"
@@ -83,6 +85,18 @@ def submit(course: Path, student: str, assignment: str, files: Path,
     shutil.copytree(files, destination, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
     nbformat.write(notebook, destination / f"{assignment}.ipynb")
     return destination
+
+
+def prepared(assignment: str, folder: Path) -> dict:
+    """grade()'s extra keyword arguments for an example submission in ``folder``.
+
+    An assignment's examples module may define ``prepare(folder)``, which completes
+    the submission (a6: a trained model.pt) and says where its data lies.
+    """
+    prepare = getattr(importlib.import_module(f"autograder.examples.{assignment}"), "prepare", None)
+    kwargs = prepare(folder) if prepare else {}
+    assert set(kwargs) <= {"data_root"}, f"nbgrader cannot pass {sorted(kwargs)} to the grader"
+    return kwargs
 
 
 def read_grades(course: Path) -> dict[str, tuple[float, float]]:
@@ -310,14 +324,21 @@ def test_nbgrader_generates_autogrades_exports_and_gives_feedback(assignment, tm
     assert "BEGIN SOLUTION" not in released and "HIDDEN TESTS" not in released
 
     answered = answered_notebook(course, assignment)
-    bug = bugs(assignment)[0]
-    submit(course, "reference", assignment, materialize_reference(assignment, tmp_path / "ref"), answered)
+    # the first bundled bug that leaves some checks untouched: it earns partial marks
+    names = {check.name for check in rubric.checks}
+    bug = next(b for b in bugs(assignment) if set(b.caught_by) | set(b.also) < names)
+    reference = materialize_reference(assignment, tmp_path / "ref")
+    kwargs = prepared(assignment, reference)
+    submit(course, "reference", assignment, reference, answered)
     submit(course, "untouched", assignment, release, nbformat.read(release / f"{assignment}.ipynb", 4))
-    buggy = submit(course, "buggy", assignment, materialize(assignment, bug, tmp_path / "bug"), answered)
-    run_nbgrader(course, "autograde", assignment)
+    buggy = materialize(assignment, bug, tmp_path / "bug")
+    prepared(assignment, buggy)
+    buggy = submit(course, "buggy", assignment, buggy, answered)
+    data = {"AUTOGRADER_DATA": kwargs["data_root"]} if "data_root" in kwargs else {}
+    run_nbgrader(course, "autograde", assignment, env=data)
     run_nbgrader(course, "export")
 
-    expected = grade(rubric, buggy, seed=SEED)
+    expected = grade(rubric, buggy, seed=SEED, **kwargs)
     grades = read_grades(course)
     assert grades["reference"] == (rubric.max_score, rubric.max_score)
     assert grades["untouched"] == (0.0, rubric.max_score)
