@@ -18,6 +18,12 @@ def run(args) -> int:
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("nbgrader", "nbformat", "nbconvert"):
+            raise
+        print(f"error: {exc.name} is not installed; install the course with its nbgrader extra: "
+              "pip install -e '.[nbgrader]'", file=sys.stderr)
+        return 2
     print(f"nbgrader course in {args.course_dir}:")
     for item in written:
         print(f"  source/{item.id}/: {item.checks} test cells ({item.hidden} hidden), "
