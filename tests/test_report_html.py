@@ -16,11 +16,13 @@ import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from autograder.examples import bugs, materialize, materialize_reference
 from autograder.grading import grade
+from autograder.report import plots
 from autograder.report.dashboard import message_pattern, render_dashboard
 from autograder.report.html import render_html
 from autograder.report.model import CheckResult, GradeReport, Status
@@ -149,6 +151,22 @@ def test_cli_writes_the_html_report(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert_self_contained(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plots.gradient_heatmap("all NaN", [[None, None], [None, None]], [[1.0, -2.0], [0.0, 3.0]]),
+    lambda: plots.gradient_heatmap("one row", [[1.0, 2.0, 3.0]], [[1.0, 2.0, 4.0]]),
+    lambda: plots.gradient_heatmap("zeros", [[0.0, 0.0]], [[0.0, 0.0]]),
+    lambda: plots.confusion_and_per_class(np.eye(30, dtype=int).tolist()),
+    lambda: plots.confusion_and_per_class([[0, 0], [0, 5]]),
+    lambda: plots.training_curves({"loss": [2.0, 1.0], "val_acc": []}),
+    lambda: plots.training_curves({"train_loss": [1.0] * 40, "val_accuracy": [0.5] * 40}),
+    lambda: plots.score_histogram([0.0, 100.0, 55.5]),
+])
+def test_pictures_draw_for_edge_cases(draw):
+    prefix, _, payload = draw().partition(",")
+    image = Image.open(io.BytesIO(base64.b64decode(payload)))
+    assert prefix == "data:image/png;base64" and image.format == "PNG" and image.width >= 300
 
 
 # -- the dashboard --------------------------------------------------------------------------------
