@@ -9,9 +9,19 @@ def _assignment_list(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def run(args) -> int:
-    from autograder.authoring.nbgrader_course import CourseError, write_course
+def _missing(exc: ModuleNotFoundError) -> int:
+    if exc.name not in ("nbgrader", "nbformat", "nbconvert"):
+        raise exc
+    print(f"error: {exc.name} is not installed; install the course with its nbgrader extra: "
+          "pip install -e '.[nbgrader]'", file=sys.stderr)
+    return 2
 
+
+def run(args) -> int:
+    try:
+        from autograder.authoring.nbgrader_course import CourseError, write_course
+    except ModuleNotFoundError as exc:
+        return _missing(exc)
     try:
         written = write_course(args.course_dir, args.assignments, seed=args.seed,
                                course_id=args.course_id)
@@ -19,11 +29,7 @@ def run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
-        if exc.name not in ("nbgrader", "nbformat", "nbconvert"):
-            raise
-        print(f"error: {exc.name} is not installed; install the course with its nbgrader extra: "
-              "pip install -e '.[nbgrader]'", file=sys.stderr)
-        return 2
+        return _missing(exc)
     print(f"nbgrader course in {args.course_dir}:")
     for item in written:
         print(f"  source/{item.id}/: {item.checks} test cells ({item.hidden} hidden), "
