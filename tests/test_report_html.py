@@ -126,6 +126,13 @@ def test_pictures_where_they_help(buggy_page):
     assert elements.images("check-linear-forward") == []           # nothing to show for a pass
 
 
+def test_per_class_accuracy_is_drawn_without_a_confusion_matrix():
+    result = CheckResult("test accuracy", 1.0, 2.0, Status.FAILED, "top-1 0.41",
+                         {"per_class": {"apple": 0.9, "bear": 0.1, "cloud": 0.4}})
+    elements = Elements(render_html(GradeReport("a6_cifar100", "s", [result], seed=1)))
+    assert len(elements.images("check-test-accuracy")) == 1
+
+
 def test_messages_are_escaped_and_dict_reports_render_the_same(reports, buggy_page):
     hostile = GradeReport("a1_backprop", "<b>x</b>", [
         CheckResult("<script>alert(1)</script>", 0.0, 1.0, Status.FAILED, 'a < b & "c"\x00')], seed=1)
@@ -162,6 +169,8 @@ def test_cli_writes_the_html_report(tmp_path):
     lambda: plots.training_curves({"loss": [2.0, 1.0], "val_acc": []}),
     lambda: plots.training_curves({"train_loss": [1.0] * 40, "val_accuracy": [0.5] * 40}),
     lambda: plots.score_histogram([0.0, 100.0, 55.5]),
+    lambda: plots.per_class_accuracy({f"class {i}": i / 100 for i in range(100)}),
+    lambda: plots.per_class_accuracy({"cat": 0.5, "dog": 0.75}),
 ])
 def test_pictures_draw_for_edge_cases(draw):
     prefix, _, payload = draw().partition(",")

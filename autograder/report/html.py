@@ -134,6 +134,8 @@ def _pictures(details: dict) -> list[str]:
     if details.get("confusion"):
         shown.append(figure(plots.confusion_and_per_class(details["confusion"]),
                             "confusion matrix (rows: true class) and accuracy per class"))
+    elif details.get("per_class"):
+        shown.append(figure(plots.per_class_accuracy(details["per_class"]), "accuracy per class"))
     return shown
 
 

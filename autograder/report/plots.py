@@ -131,6 +131,31 @@ def confusion_and_per_class(matrix: list) -> str:
     return _data_uri(figure)
 
 
+def per_class_accuracy(per_class: dict) -> str:
+    """Each class's accuracy, the weakest first (every name for up to 20
+    classes, else the five weakest in a box). per_class: {class name: accuracy}."""
+    ranked = sorted(per_class.items(), key=lambda item: (item[1], item[0]))
+    values = [accuracy for _, accuracy in ranked]
+    figure = Figure(figsize=(_WIDTH, 2.6))
+    ax = figure.subplots()
+    ax.bar(np.arange(len(values)), values, color="#3b7dd8")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy", fontsize=8)
+    ax.set_title("accuracy per class, weakest first", fontsize=9)
+    if len(ranked) <= 20:
+        ax.set_xticks(range(len(ranked)), [str(name) for name, _ in ranked], rotation=60, ha="right",
+                      fontsize=6)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(f"{len(ranked)} classes", fontsize=8)
+        weakest = "\n".join(f"{name}: {accuracy:.2f}" for name, accuracy in ranked[:5])
+        ax.text(0.02, 0.97, f"weakest\n{weakest}", transform=ax.transAxes, va="top", fontsize=7,
+                bbox={"facecolor": "white", "edgecolor": "#d9d9d9"})
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    return _data_uri(figure)
+
+
 def score_histogram(percentages: list[float]) -> str:
     """A histogram of scores in percent (0..100) over ten bins."""
     figure = Figure(figsize=(_WIDTH, 2.4))
