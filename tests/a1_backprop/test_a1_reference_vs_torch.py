@@ -10,12 +10,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(0)
+F64 = torch.float64
 
 
 def t(a):
-    return torch.tensor(a, requires_grad=True)
+    return torch.tensor(a, dtype=F64, requires_grad=True)
 
 
 def test_linear_forward_backward(a1):
@@ -59,7 +59,8 @@ def test_sigmoid_and_softmax_stay_finite_at_extremes(a1):
         out, _ = L.sigmoid_forward(x)
         probs = L.softmax(np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]]))
     np.testing.assert_allclose(out, torch.sigmoid(torch.tensor(x)).numpy())
-    np.testing.assert_allclose(probs, torch.softmax(torch.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]]), 1).numpy())
+    extreme = torch.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=F64)
+    np.testing.assert_allclose(probs, torch.softmax(extreme, 1).numpy())
 
 
 def test_softmax_cross_entropy_matches_torch(a1):
@@ -91,7 +92,7 @@ def test_weighted_square_sum_matches_autograd(a1):
     w, x = rng.standard_normal(6), rng.standard_normal(6)
     tw, tx = t(w), t(x)
     y = (tw * tx ** 2).sum()
-    y.backward(torch.tensor(1.7))
+    y.backward(torch.tensor(1.7, dtype=F64))
     assert L.weighted_square_sum(w, x) == pytest.approx(y.item(), rel=1e-12)
     dw, dx = L.weighted_square_sum_backward(1.7, w, x)
     np.testing.assert_allclose(dw, tw.grad.numpy(), rtol=1e-12)
@@ -173,4 +174,4 @@ def test_answers_against_brute_force(a1):
     labels = np.random.default_rng(1).integers(0, 10, 200_000)
     assert A.CHANCE_ACCURACY_10_CLASSES == pytest.approx(np.mean(guesses == labels), abs=0.005)
     assert A.INITIAL_LOSS_10_CLASSES == pytest.approx(
-        F.cross_entropy(torch.zeros(1, 10), torch.tensor([3])).item(), rel=1e-12)
+        F.cross_entropy(torch.zeros(1, 10, dtype=F64), torch.tensor([3])).item(), rel=1e-12)
