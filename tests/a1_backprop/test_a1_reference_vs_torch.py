@@ -131,7 +131,7 @@ def test_init_mlp_statistics(a1):
 
 
 def test_train_sgd_follows_the_spec_and_leaves_params_untouched(a1):
-    L, N = a1["layers"], a1["network"]
+    N = a1["network"]
     X, y = rng.standard_normal((11, 4)), rng.integers(0, 3, 11)
     params = N.init_mlp([4, 5, 3], seed=2)
     before = {k: v.copy() for k, v in params.items()}

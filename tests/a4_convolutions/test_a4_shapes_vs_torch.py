@@ -184,7 +184,6 @@ def _random_net(rng):
 def _torch_layers(input_shape, layers):
     """The torch modules of a layer-dict net, one per dict (fc gets a Flatten in front)."""
     channels = input_shape[2]
-    features = None
     modules = []
     for layer in layers:
         if layer["type"] == "conv":
