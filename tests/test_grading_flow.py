@@ -101,3 +101,19 @@ def test_demo_grades_three_submissions():
     assert result.stdout.count("=== Grading") == 3
     assert "Total: 45.00 / 45.00 (100.0%)" in result.stdout
     assert "Total: 0.00 / 45.00 (0.0%)" in result.stdout
+
+
+def test_a_file_that_does_not_import_costs_only_its_own_checks(tmp_path):
+    submission = materialize_reference("a1_backprop", tmp_path)
+    text = (submission / "network.py").read_text()
+    (submission / "network.py").write_text(text.replace("def predict(params, X, activation=\"relu\"):",
+                                                        "def predict(params, X, activation=\"relu\")"))
+    report = grade(RUBRIC, submission, seed=5)
+    lost = {r.name: r.message for r in report.results if r.score < r.max_score}
+    network_checks = {"init_mlp", "mlp_forward (relu)", "mlp_forward (sigmoid, tanh)", "mlp_loss value",
+                      "mlp_loss gradients", "mlp_loss gradients (tanh)", "predict", "train_sgd trajectory",
+                      "digits accuracy", "circles accuracy", "inputs are not modified in place"}
+    assert set(lost) == network_checks
+    assert all("SyntaxError" in m and "network.py:" in m for n, m in lost.items() if n != "inputs are not modified in place")
+    assert report.score == report.max_score - sum(r.max_score for r in report.results if r.name in network_checks) \
+        + next(r.score for r in report.results if r.name == "inputs are not modified in place")
