@@ -52,21 +52,13 @@ def conform(got, expected, what: str = "the result") -> str | None:
             bad = int(np.sum(~np.isfinite(got)))
             return f"{what} contains {bad} NaN or infinite value(s)"
         return None
-    if isinstance(expected, tuple):
-        if type(got) is not tuple:
-            return f"{what} should be a tuple of {len(expected)} items, got {_type_name(got)}"
+    if isinstance(expected, (tuple, list)):
+        kind = "tuple" if isinstance(expected, tuple) else "list"
+        accepted = (tuple,) if kind == "tuple" else (list, tuple)
+        if type(got) not in accepted:
+            return f"{what} should be a {kind} of {len(expected)} items, got {_type_name(got)}"
         if len(got) != len(expected):
-            return f"{what} should be a tuple of {len(expected)} items, got {len(got)}"
-        for i, (g, e) in enumerate(zip(got, expected)):
-            problem = conform(g, e, f"item {i} of {what}")
-            if problem:
-                return problem
-        return None
-    if isinstance(expected, list):
-        if type(got) is not list and type(got) is not tuple:
-            return f"{what} should be a list of {len(expected)} items, got {_type_name(got)}"
-        if len(got) != len(expected):
-            return f"{what} should have {len(expected)} items, got {len(got)}"
+            return f"{what} should be a {kind} of {len(expected)} items, got {len(got)}"
         for i, (g, e) in enumerate(zip(got, expected)):
             problem = conform(g, e, f"item {i} of {what}")
             if problem:

@@ -24,11 +24,11 @@ def _float_arrays(args: tuple) -> list[int]:
     return [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
 
 
-def _grad_leaves(tree, label: str) -> list[tuple[str, object]]:
-    """(label, leaf) for an array or a dict of arrays (the shapes params take)."""
+def _leaves(tree) -> list[tuple[str | None, np.ndarray]]:
+    """(dict key, array) for a dict of arrays (the shape params take), or (None, array)."""
     if isinstance(tree, dict):
-        return [(f"{label}[{key!r}]", value) for key, value in tree.items()]
-    return [(label, tree)]
+        return list(tree.items())
+    return [(None, tree)]
 
 
 class GradientCheck(Check):
@@ -79,19 +79,16 @@ class GradientCheck(Check):
         return self._run_backward(ctx, rng, call, expected_out, dout, expected_grads)
 
     def _perturbations(self, rng, call: Args, positions: list[int]):
-        """(arg index, key, flat index) triples and the calls for f(x+h), f(x-h)."""
+        """(arg index, dict key or None, flat index) triples and the calls for f(x+h), f(x-h)."""
         picks, calls = [], []
         for i in positions:
-            for key, leaf in _grad_leaves(call.args[i], ""):
-                array = leaf
+            for key, array in _leaves(call.args[i]):
                 count = min(self.samples, array.size)
                 for flat in rng.choice(array.size, size=count, replace=False):
                     picks.append((i, key, int(flat)))
                     for sign in (1.0, -1.0):
                         shifted = call.copy()
-                        target = shifted.args[i]
-                        if isinstance(target, dict):
-                            target = target[key[2:-2]]
+                        target = shifted.args[i] if key is None else shifted.args[i][key]
                         target.reshape(-1)[flat] += sign * self.step
                         calls.append(Call(self.forward, shifted.args, shifted.kwargs,
                                           pick=None if self.mode == "function" else 0))
@@ -128,12 +125,12 @@ class GradientCheck(Check):
         forward_ok = conform(got_out, expected_out) is None and \
             worst_mismatch(got_out, expected_out, 1e-7, 1e-10) is None
         if len(wrt) == 1 and not isinstance(expected_grads, tuple):
-            labelled = [(self._label(wrt[0]), got_grads, expected_grads, wrt[0], "")]
+            labelled = [(self._label(wrt[0]), got_grads, expected_grads, wrt[0], None)]
         else:
             problem = conform(got_grads, expected_grads, f"what {short(self.backward)} returns")
             if problem and not (type(got_grads) is tuple and len(got_grads) == len(expected_grads)):
                 return self.failed(problem)
-            labelled = [(self._label(i), g, e, i, "") for i, g, e in zip(wrt, got_grads, expected_grads)]
+            labelled = [(self._label(i), g, e, i, None) for i, g, e in zip(wrt, got_grads, expected_grads)]
         numerical = self._numerical(picks, outcomes[2:], dout)
         batch = diagnose.batch_size(call.args)
         return self._score(labelled, numerical, forward_ok, batch, call, dout, expected_out)
@@ -152,10 +149,10 @@ class GradientCheck(Check):
             worst_mismatch(got[0], expected[0], 1e-7, 1e-10) is None
         name = "d" + (self.names[0] if self.names else "input")
         if isinstance(expected[1], dict) and isinstance(got[1], dict) and set(got[1]) == set(expected[1]):
-            labelled = [(f"{name}[{key!r}]", got[1][key], expected[1][key], 0, f"[{key!r}]")
+            labelled = [(f"{name}[{key!r}]", got[1][key], expected[1][key], 0, key)
                         for key in expected[1]]
         else:
-            labelled = [(name, got[1], expected[1], 0, "")]
+            labelled = [(name, got[1], expected[1], 0, None)]
         numerical = self._numerical(picks, outcomes[1:], None)
         batch = diagnose.batch_size(call.args)
         return self._score(labelled, numerical, value_ok, batch, call)
@@ -200,7 +197,7 @@ class GradientCheck(Check):
             message += ". Note: the loss value also differs from the reference"
         return self.failed(message, fraction=1 - len(wrong) / len(labelled), **details)
 
-    def _consistency(self, got, index: int, key: str, numerical, forward_ok: bool) -> str:
+    def _consistency(self, got, index: int, key: str | None, numerical, forward_ok: bool) -> str:
         """Compare the student's analytic gradient with their own forward's numerical one."""
         samples = (numerical or {}).get((index, key))
         if not samples or not isinstance(got, np.ndarray):

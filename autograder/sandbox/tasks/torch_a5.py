@@ -21,12 +21,12 @@ model and loader.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 
 import numpy as np
 
+from autograder.sandbox.tasks.cifar_files import TorchvisionAccepts, md5
 from autograder.sandbox.worker import student_module
 
 DATA_DIR = "a5_data"
@@ -317,13 +317,6 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
 
 
 # -- writing a CIFAR-10 folder in the worker ------------------------------------------
-def _md5(path: str) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        digest.update(handle.read())
-    return digest.hexdigest()
-
-
 def write_cifar10(root: str, x_train, y_train, x_test, y_test) -> dict:
     """root/cifar-10-batches-py in the real format (5 data batches, test_batch,
     batches.meta); returns the MD5 sums of the files."""
@@ -346,30 +339,7 @@ def write_cifar10(root: str, x_train, y_train, x_test, y_test) -> dict:
     for name, entry in files.items():
         with open(os.path.join(folder, name), "wb") as handle:
             pickle.dump(entry, handle, protocol=2)
-    return {name: _md5(os.path.join(folder, name)) for name in files}
-
-
-class TorchvisionAccepts:
-    """Within the block torchvision's CIFAR10 accepts the files just written
-    (their MD5 sums differ from the published ones); restored afterwards."""
-
-    def __init__(self, md5: dict):
-        self.md5 = md5
-
-    def __enter__(self):
-        from torchvision.datasets import CIFAR10
-
-        self.saved = {k: CIFAR10.__dict__[k] for k in ("train_list", "test_list", "meta")}
-        CIFAR10.train_list = [[name, self.md5[name]] for name, _ in CIFAR10.train_list]
-        CIFAR10.test_list = [[name, self.md5[name]] for name, _ in CIFAR10.test_list]
-        CIFAR10.meta = dict(CIFAR10.meta, md5=self.md5[CIFAR10.meta["filename"]])
-        return self
-
-    def __exit__(self, *exc):
-        from torchvision.datasets import CIFAR10
-
-        for key, value in self.saved.items():
-            setattr(CIFAR10, key, value)
+    return {name: md5(os.path.join(folder, name)) for name in files}
 
 
 def _collect(loader, what: str) -> tuple[np.ndarray, np.ndarray, list]:
@@ -447,9 +417,9 @@ def loader_report(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     "train_batches" ([size, image dtype, label dtype] per training batch).
     """
     make_loaders = student_module("data").make_loaders
-    md5 = write_cifar10(DATA_DIR, x_train, y_train, x_test, y_test)
+    sums = write_cifar10(DATA_DIR, x_train, y_train, x_test, y_test)
     common = {"batch_size": int(batch_size), "val_fraction": float(val_fraction)}
-    with TorchvisionAccepts(md5):
+    with TorchvisionAccepts("CIFAR10", sums):
         first = make_loaders(DATA_DIR, augment=True, seed=int(seed), **common)
         again = make_loaders(DATA_DIR, augment=True, seed=int(seed), **common)
         plain = make_loaders(DATA_DIR, augment=False, seed=int(seed), **common)

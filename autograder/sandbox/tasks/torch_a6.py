@@ -17,7 +17,6 @@ that is not a tensor, a container of tensors or a plain value.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import re
@@ -25,6 +24,7 @@ import time
 
 import numpy as np
 
+from autograder.sandbox.tasks.cifar_files import TorchvisionAccepts, md5
 from autograder.sandbox.worker import student_module
 
 MODULE = "challenge"
@@ -185,14 +185,6 @@ def checkpoint_logits(images: np.ndarray, batch_size: int = 250, device: str = "
 
 
 # -- training ------------------------------------------------------------------------
-def _md5(path: str) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_cifar100(root: str, images: np.ndarray, labels: np.ndarray, class_names: list[str]) -> dict:
     """root/cifar-100-python/{train,test,meta} in the format of the real files.
 
@@ -217,30 +209,7 @@ def _write_cifar100(root: str, images: np.ndarray, labels: np.ndarray, class_nam
     meta = {"fine_label_names": list(class_names), "coarse_label_names": [f"coarse_{k}" for k in range(20)]}
     with open(os.path.join(folder, "meta"), "wb") as handle:
         pickle.dump(meta, handle, protocol=2)
-    return {name: _md5(os.path.join(folder, name)) for name in ("train", "test", "meta")}
-
-
-class _TorchvisionAccepts:
-    """Within the block torchvision's CIFAR100 accepts the files just written
-    (their MD5 sums differ from the published ones); restored afterwards."""
-
-    def __init__(self, md5: dict):
-        self.md5 = md5
-
-    def __enter__(self):
-        from torchvision.datasets import CIFAR100
-
-        self.saved = {k: CIFAR100.__dict__[k] for k in ("train_list", "test_list", "meta")}
-        CIFAR100.train_list = [["train", self.md5["train"]]]
-        CIFAR100.test_list = [["test", self.md5["test"]]]
-        CIFAR100.meta = dict(CIFAR100.meta, md5=self.md5["meta"])
-        return self
-
-    def __exit__(self, *exc):
-        from torchvision.datasets import CIFAR100
-
-        for key, value in self.saved.items():
-            setattr(CIFAR100, key, value)
+    return {name: md5(os.path.join(folder, name)) for name in ("train", "test", "meta")}
 
 
 def train_and_predict(train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
@@ -257,10 +226,10 @@ def train_and_predict(train_images: np.ndarray, train_labels: np.ndarray, test_i
     import torch
 
     names = list(class_names) if class_names else [f"class_{k:02d}" for k in range(100)]
-    md5 = _write_cifar100(DATA_DIR, train_images, train_labels, names)
+    sums = _write_cifar100(DATA_DIR, train_images, train_labels, names)
     target = _device(device)
     train = student_module(MODULE).train
-    with _TorchvisionAccepts(md5):
+    with TorchvisionAccepts("CIFAR100", sums):
         started = time.perf_counter()
         model = train(DATA_DIR, str(target), time_budget_s=time_budget_s, seed=seed)
         seconds = time.perf_counter() - started
