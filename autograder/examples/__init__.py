@@ -66,6 +66,10 @@ def bugs(assignment: str) -> list[Bug]:
 
 
 def _copy_tree(source: Path, destination: Path) -> None:
+    """Copy an assignment directory; ``source.name`` may be a short id such as "a1"."""
+    from autograder.rubrics import resolve
+
+    source = source.parent / resolve(source.name)
     shutil.copytree(source, destination, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.ipynb", ".ipynb_checkpoints"))
 
