@@ -35,7 +35,7 @@ BUGS = [
         (Edit("optim.py", 'step = g + config["momentum"] * velocity',
               'step = g + config["momentum"] * config["velocity"]'),),
         caught_by=("sgd_momentum nesterov",),
-        mentions=("before this step",)),
+        mentions=("nesterov option changes nothing",)),
     Bug("momentum_ignores_weight_decay", "sgd_momentum never adds the weight decay term",
         (Edit("optim.py", '    g = dw + config["weight_decay"] * w\n    velocity',
               '    g = dw\n    velocity'),),

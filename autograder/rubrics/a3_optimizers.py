@@ -71,10 +71,10 @@ SLIPS = {
     "sgd_momentum": [
         ("dampening", "the gradient enters the velocity with weight 1 - momentum (dampening)",
          "torch uses velocity = momentum * velocity + g, with no (1 - momentum) factor"),
-        ("nesterov_old_velocity", "Nesterov uses the velocity from before this step",
-         "update the velocity first, then step along g + momentum * velocity"),
-        ("nesterov_ignored", "the nesterov option is ignored",
-         "with nesterov=True step along g + momentum * velocity"),
+        ("nesterov_ignored", "the nesterov option changes nothing (the step is the plain momentum "
+         "step; looking ahead with the velocity from before this step gives exactly that)",
+         "with nesterov=True update the velocity first, then step along g + momentum * velocity "
+         "with the new velocity"),
         ("wd_ignored", "the weight decay is ignored", "add weight_decay * w to dw first"),
         ("wd_after", "the weight decay is applied after the update",
          "add weight_decay * w to dw before updating the velocity"),
@@ -152,7 +152,7 @@ def _step(rule, w, g, state, c, slip=None):
         v = mu * old + ((1 - mu) * g if slip == "dampening" else g)
         state["velocity"] = v
         if c["nesterov"] and slip != "nesterov_ignored":
-            step = g + mu * (old if slip == "nesterov_old_velocity" else v)
+            step = g + mu * v
         else:
             step = v
         new = w - lr * step

@@ -39,3 +39,21 @@ def test_every_slip_changes_some_graded_trajectory(a3, rule):
             reference = _reference(a3, run, w0, grads)
             changed |= not np.allclose(slipped, reference, rtol=1e-6, atol=1e-9)
         assert changed, f"{rule}: slip {key!r} gives the reference's trajectory on every graded run"
+
+
+@pytest.mark.parametrize("rule", sorted(rubric.SLIPS))
+def test_no_slip_is_shadowed_by_an_earlier_one(rule):
+    """The first slip whose trajectory matches names the bug, so two slips that
+    give the same trajectory on every graded run would misname the second."""
+    runs = [run for run in RUNS if run.rule == rule]
+    problems = [rubric._problem(np.random.default_rng(2), run) for run in runs]
+    seen = {}
+    for key, _, _ in rubric.SLIPS[rule]:
+        with np.errstate(all="ignore"):
+            trajectories = [rubric.simulate(run.rule, w0, grads, run.config, run.steps, slip=key)
+                            for run, (w0, grads) in zip(runs, problems)]
+        for earlier, others in seen.items():
+            same = all(np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True)
+                       for a, b in zip(trajectories, others))
+            assert not same, f"{rule}: slip {key!r} is indistinguishable from {earlier!r}"
+        seen[key] = trajectories

@@ -13,7 +13,7 @@ HAND = [
     slip("sgd_weight_decay_not_scaled_by_lr", "not scaled by the learning rate",
          ("optim.py", _SGD_STEP,
           'next_w = w - config["learning_rate"] * dw - config["weight_decay"] * w\n')),
-    slip("nesterov_ignored", "nesterov option is ignored",
+    slip("nesterov_ignored", "nesterov option changes nothing",
          ("optim.py", 'if config["nesterov"]:', "if False:")),
     slip("momentum_velocity_not_stored", "velocity is not carried",
          ("optim.py", '    config["velocity"] = velocity\n', "")),
