@@ -6,7 +6,6 @@ import dataclasses
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 from autograder.sandbox import isolation, protocol
 from autograder.sandbox.isolation import Limits
 from autograder.sandbox.runtime import runtime_dir
+from autograder.sandbox.scratch import ScratchDir, sweep_stale_once
 
 OUTPUT_LIMIT = 64 * 1024
 PINNED_THREADS = {
@@ -114,6 +114,9 @@ class Sandbox:
     worker, each in its own request; a module that fails or hangs at import
     is remembered and its calls fail at once with that message. A request
     that exceeds its timeout kills the worker, which restarts on demand.
+    The worker dies with the thread that started it (PR_SET_PDEATHSIG), so a
+    Sandbox is used from one thread that outlives it; the working directory is
+    a ScratchDir, which the next grader sweeps if this one is killed.
     """
 
     def __init__(self, submission: str | os.PathLike, modules: list[str], *,
@@ -125,11 +128,13 @@ class Sandbox:
         self.import_timeout = import_timeout
         self.limits = limits
         self.isolation = isolation.probe()
+        sweep_stale_once()
         self.import_errors: dict[str, str] = {}
         self.restarts = 0
         self._process: subprocess.Popen | None = None
         self._uid: int | None = None
         self._workdir: str | None = None
+        self._scratch: ScratchDir | None = None
         self._drains: list[_Drain] = []
         self._output = {"stdout": "", "stderr": ""}
 
@@ -142,7 +147,8 @@ class Sandbox:
 
     def _copy_submission(self, uid: int | None) -> str:
         """A fresh private copy of the submission, owned by the worker's user."""
-        workdir = tempfile.mkdtemp(prefix="ag-work-")
+        self._scratch = ScratchDir("ag-work-")
+        workdir = self._scratch.path
         if self.submission.is_dir():
             shutil.copytree(self.submission, workdir, dirs_exist_ok=True, symlinks=True,
                             ignore=shutil.ignore_patterns("__pycache__", ".git"))
@@ -217,9 +223,9 @@ class Sandbox:
         for name, drain in zip(("stdout", "stderr"), self._drains):
             drain.join(timeout=1.0)
             self._output[name] += drain.text()
-        if self._workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        if self._scratch:
+            self._scratch.remove()
+            self._scratch = self._workdir = None
 
     def close(self) -> None:
         """Stop the worker and remove its working directory."""

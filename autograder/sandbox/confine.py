@@ -11,11 +11,13 @@ import ctypes
 import json
 import os
 import resource
+import signal
 import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -73,6 +75,15 @@ def confine(plan):
         os.setgroups([])
         os.setgid(plan["uid"])
         os.setuid(plan["uid"])
+    die_with_grader(plan["grader"])
+
+
+def die_with_grader(grader_pid):
+    """SIGKILL this process (and so the worker it becomes) when the grader dies,
+    however it dies. Set last: a change of user clears it; exec keeps it."""
+    check(LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    if os.getppid() != grader_pid:  # the grader died before the line above
+        os._exit(122)
 
 
 def main(argv):

@@ -100,7 +100,7 @@ class Plan:
 
         document = {"level": self.level, "limits": dataclasses.asdict(self.limits), "uid": self.uid,
                     "python_mount": self.python_mount, "python_prefix": sys.base_prefix,
-                    "hide": list(self.hide), "keep": list(self.keep)}
+                    "hide": list(self.hide), "keep": list(self.keep), "grader": os.getpid()}
         confine = os.path.join(runtime_dir(), "autograder", "sandbox", "confine.py")
         return [sys.executable, "-I", "-S", confine, json.dumps(document), "--", *worker]
 

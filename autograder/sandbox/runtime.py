@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import tempfile
 from functools import lru_cache
 from pathlib import Path
+
+from autograder.sandbox.scratch import ScratchDir
 
 SANDBOX = Path(__file__).resolve().parent
 FILES = ["protocol.py", "worker.py", "confine.py"]
@@ -20,7 +21,8 @@ FILES = ["protocol.py", "worker.py", "confine.py"]
 @lru_cache(maxsize=1)
 def runtime_dir() -> str:
     """A directory to put first on the worker's sys.path (created once per process)."""
-    root = Path(tempfile.mkdtemp(prefix="ag-runtime-"))
+    scratch = ScratchDir("ag-runtime-")
+    root = Path(scratch.path)
     package = root / "autograder" / "sandbox"
     package.mkdir(parents=True)
     (root / "autograder" / "__init__.py").write_text("")
@@ -31,5 +33,5 @@ def runtime_dir() -> str:
                     ignore=shutil.ignore_patterns("__pycache__"))
     for path in [root, *root.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    atexit.register(shutil.rmtree, root, True)
+    atexit.register(scratch.remove)
     return str(root)
