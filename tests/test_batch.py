@@ -244,6 +244,32 @@ def test_a_changed_submission_is_regraded_and_the_others_kept(graded_batch):
     assert json.loads((out / "results" / "buggy_dir.json").read_text())["score"] == load_rubric("a1").max_score
 
 
+@pytest.mark.slow
+def test_a6_batch_takes_the_data_root_and_model_options_and_regrades_when_they_change(tmp_path):
+    from autograder.examples import a6_cifar100
+
+    subs = tmp_path / "subs"
+    data_root = a6_cifar100.prepare(materialize_reference("a6_cifar100", subs / "alice"))["data_root"]
+    quiet = {"progress": False, "log": lambda message: None}
+    lenient = run_batch(subs, "a6", tmp_path / "out", seed=0, data_root=data_root,
+                        options={"floor": 0.0, "target": 1.5}, **quiet)
+    data = json.loads((tmp_path / "out" / "results" / "alice.json").read_text())
+    accuracy = next(r for r in data["results"] if r["name"] == "test accuracy")
+    top1 = accuracy["details"]["top1"]
+    assert 0.1 < top1 < 1.0 and accuracy["details"]["synthetic_data"] is True
+    assert accuracy["score"] == pytest.approx(accuracy["max_score"] * top1 / 1.5, abs=1e-4)
+    assert lenient["graded_now"] == 1
+
+    default = run_batch(subs, "a6", tmp_path / "out", data_root=data_root, **quiet)
+    assert (default["graded_now"], default["resumed"]) == (1, 0)  # other options: graded again
+    data = json.loads((tmp_path / "out" / "results" / "alice.json").read_text())
+    accuracy = next(r for r in data["results"] if r["name"] == "test accuracy")
+    expected = min(1.0, max(0.0, (accuracy["details"]["top1"] - 0.40) / 0.30))
+    assert accuracy["score"] == pytest.approx(accuracy["max_score"] * expected, abs=1e-4)
+    again = run_batch(subs, "a6", tmp_path / "out", data_root=data_root, **quiet)
+    assert (again["graded_now"], again["resumed"]) == (0, 1)
+
+
 def test_a_dying_grader_process_is_retried_then_recorded_and_the_batch_ends(tmp_path):
     """A reference that kills whichever pool process imports it: every
     submission is retried once in a fresh pool, then recorded as not graded."""

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shutil
 import signal
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.batch.unpack import UnsafeArchive, extract_zip, submission_root
 from autograder.report.model import CheckResult, GradeReport, Status
+from autograder.sandbox.scratch import ScratchDir
 
 PR_SET_PDEATHSIG = 1
 
@@ -32,6 +31,8 @@ class Job:
     assignment: str
     seed: int
     reference: str | None = None
+    data_root: str | None = None
+    options: tuple[tuple[str, object], ...] = ()  # the trained-model options, as grade() takes them
 
 
 def init_pool_process(batch_pid: int) -> None:
@@ -63,19 +64,20 @@ def grade_job(job: Job) -> tuple[GradeReport, str | None]:
 
     rubric = load_rubric(job.assignment)
     source = Path(job.path)
-    unpacked = tempfile.mkdtemp(prefix="ag-batch-") if source.suffix.lower() == ".zip" else None
+    scratch = ScratchDir("ag-batch-") if source.suffix.lower() == ".zip" else None
     try:
-        if unpacked:
-            extract_zip(source, unpacked)
-        root = submission_root(unpacked or source)
-        report = grade(rubric, root, seed=job.seed, reference_dir=job.reference)
+        if scratch:
+            extract_zip(source, scratch.path)
+        root = submission_root(scratch.path if scratch else source)
+        report = grade(rubric, root, seed=job.seed, reference_dir=job.reference,
+                       data_root=job.data_root, options=dict(job.options))
     except UnsafeArchive as exc:
         return failed_report(rubric.id, job, str(exc)), str(exc)
     except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
         reason = f"internal grader error ({type(exc).__name__}: {exc})"
         return failed_report(rubric.id, job, reason), reason
     finally:
-        if unpacked:
-            shutil.rmtree(unpacked, ignore_errors=True)
+        if scratch:
+            scratch.remove()
     report.submission = job.path
     return report, None

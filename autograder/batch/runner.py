@@ -37,13 +37,17 @@ def _log(message: str) -> None:
 
 def run_batch(submissions_dir: str | Path, assignment: str, output: str | Path, *, jobs: int = 1,
               seed: int | None = None, reference: str | None = None, formats: tuple[str, ...] = (),
-              progress: bool | None = None, log: Callable[[str], None] = _log) -> dict:
+              progress: bool | None = None, data_root: str | None = None,
+              options: dict | None = None, log: Callable[[str], None] = _log) -> dict:
     """Grade every submission in ``submissions_dir`` into ``output``; the summary.
 
     jobs: submissions graded at once; seed: the batch's seed (default: the one
     an earlier run into ``output`` used, else fresh); reference: the reference
     directory (default solutions/<id>); formats: extra per-submission report
-    formats (see EXTRA_SUFFIXES); progress: show the tqdm bar (None: on a TTY).
+    formats (see EXTRA_SUFFIXES); progress: show the tqdm bar (None: on a TTY);
+    data_root: the datasets' directory (a5, a6); options: the trained-model
+    options of grade() (a6: retrain, time_budget_s, floor, target, device).
+    A record graded with another data root or other options is graded again.
     Raises UnknownAssignment, ReferenceMissing, BatchInputError or BatchBusy
     before grading anything when the batch cannot start.
     """
@@ -56,13 +60,15 @@ def run_batch(submissions_dir: str | Path, assignment: str, output: str | Path, 
     Reference(Path(reference) if reference else SOLUTIONS / rubric.id, rubric.modules)
     checks = [check.name for check in rubric.checks]
     submissions = discover(submissions_dir, exclude=(Path(output),))
+    settings = {"data_root": str(Path(data_root).resolve()) if data_root else None,
+                "options": dict(sorted((options or {}).items()))}
     with OutputDir(output) as out:
         seed = out.seed(rubric.id, seed, fresh_seed)
         records: dict[str, dict] = {}
         todo: list[tuple[Submission, str]] = []
         for submission in submissions:
             digest = _hash_or_reason(submission)
-            saved = out.finished(submission.student, rubric.id, seed, digest, checks)
+            saved = out.finished(submission.student, rubric.id, seed, digest, checks, settings)
             if saved is None:
                 todo.append((submission, digest))
             else:
@@ -72,8 +78,9 @@ def run_batch(submissions_dir: str | Path, assignment: str, output: str | Path, 
             f"{len(todo)} to grade with {jobs} job(s), seed {seed}")
         with tqdm(total=len(submissions), initial=resumed, unit="submission", desc=rubric.id,
                   disable=None if progress is None else not progress) as bar:
-            for submission, digest, report, error in _grade_all(todo, rubric.id, seed, reference, jobs):
-                data = record(report, submission.student, digest, error)
+            for submission, digest, report, error in _grade_all(todo, rubric.id, seed, reference, jobs,
+                                                                settings):
+                data = record(report, submission.student, digest, error, settings)
                 write_json(out.result_path(submission.student), data)
                 _write_extras(out, data, formats, overwrite=True)
                 records[submission.student] = data
@@ -106,7 +113,7 @@ def _hash_or_reason(submission: Submission) -> str:
 
 
 def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
-               reference: str | None, jobs: int) -> Iterator[tuple]:
+               reference: str | None, jobs: int, settings: dict) -> Iterator[tuple]:
     """Yield (submission, hash, report, error) as pool processes finish them.
 
     A pool process that dies (not the student's code, which runs in its own
@@ -115,6 +122,11 @@ def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
     a report saying the grader died.
     """
     pending = {submission.student: (submission, digest) for submission, digest in todo}
+
+    def job(student: str, submission: Submission) -> Job:
+        return Job(student, str(submission.path), assignment, seed, reference, settings["data_root"],
+                   tuple(settings["options"].items()))
+
     for last_try in (False, True):
         if not pending:
             return
@@ -122,8 +134,7 @@ def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
                                    mp_context=multiprocessing.get_context("spawn"),
                                    initializer=init_pool_process, initargs=(os.getpid(),))
         try:
-            futures = {pool.submit(grade_job, Job(student, str(submission.path), assignment, seed,
-                                                  reference)): student
+            futures = {pool.submit(grade_job, job(student, submission)): student
                        for student, (submission, _) in pending.items()}
             for future in as_completed(futures):
                 student = futures[future]
@@ -133,8 +144,7 @@ def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
                     if not last_try:
                         continue
                     error = "the grader process died while grading it"
-                    report = failed_report(assignment, Job(student, str(pending[student][0].path),
-                                                           assignment, seed, reference), error)
+                    report = failed_report(assignment, job(student, pending[student][0]), error)
                 submission, digest = pending.pop(student)
                 yield submission, digest, report, error
         except BaseException:  # Ctrl-C or a failed write: stop the graders now, not after their jobs

@@ -58,11 +58,14 @@ def write_json(path: Path, data) -> None:
     write_atomic(path, json.dumps(data, indent=2, default=float) + "\n")
 
 
-def record(report: GradeReport, student: str, content_hash: str, error: str | None = None) -> dict:
+def record(report: GradeReport, student: str, content_hash: str, error: str | None,
+           settings: dict) -> dict:
     """A submission's results file: GradeReport.to_dict() plus "student",
-    "content_hash" (sha256 of what was graded, to notice a changed submission)
-    and "error" (why it could not be graded at all, else null)."""
-    return {"student": student, "content_hash": content_hash, "error": error, **report.to_dict()}
+    "content_hash" (sha256 of what was graded, to notice a changed submission),
+    "error" (why it could not be graded at all, else null) and "settings" (the
+    batch's data root and trained-model options)."""
+    return {"student": student, "content_hash": content_hash, "error": error,
+            "settings": settings, **report.to_dict()}
 
 
 def report_from_record(data: dict) -> GradeReport:
@@ -122,15 +125,16 @@ class OutputDir:
         return self.results / f"{student}{suffix}"
 
     def finished(self, student: str, assignment: str, seed: int, content_hash: str,
-                 checks: list[str]) -> dict | None:
+                 checks: list[str], settings: dict) -> dict | None:
         """The saved record of ``student`` if it is complete and still current:
-        same assignment, seed, submission contents and rubric checks; else None."""
+        same assignment, seed, submission contents, rubric checks and settings; else None."""
         data = self._read(self.result_path(student))
         if not isinstance(data, dict):
             return None
         results = data.get("results")
         if (data.get("assignment") != assignment or data.get("seed") != seed
                 or data.get("content_hash") != content_hash or not isinstance(results, list)
+                or data.get("settings") != settings
                 or [r.get("name") if isinstance(r, dict) else None for r in results] != checks):
             return None
         return data

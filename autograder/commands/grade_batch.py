@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 
+from autograder.commands.grade import add_model_options
+
 
 def run(args) -> int:
     from autograder.batch.runner import EXTRA_SUFFIXES, run_batch
     from autograder.batch.store import BatchBusy
     from autograder.batch.submissions import BatchInputError
     from autograder.batch.summary import render_summary
+    from autograder.commands.grade import model_options
 
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
@@ -22,7 +25,8 @@ def run(args) -> int:
     try:
         summary = run_batch(args.submissions, args.assignment, args.output, jobs=args.jobs,
                             seed=args.seed, reference=args.reference, formats=tuple(args.format),
-                            progress=False if args.no_progress else None)
+                            progress=False if args.no_progress else None,
+                            data_root=args.data_root, options=model_options(args))
     except (BatchInputError, BatchBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -48,4 +52,5 @@ def register(sub) -> None:
     p.add_argument("--format", action="append", default=[], metavar="FORMAT",
                    help="also write each report in this format (text, gradescope, ...; repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_model_options(p)
     p.set_defaults(func=run)
