@@ -75,3 +75,40 @@ def test_answer_check_hints_at_percentages():
     assert "not answered" in check.compare(None, 0.1).message
     assert "finite number" in check.compare(float("nan"), 0.1).message
     assert check.compare(True, 1.0).status == Status.FAILED
+
+
+def test_value_check_names_a_matching_slip_and_adds_its_edge_case_hint():
+    from autograder.checks import Args, ValueCheck
+
+    x = np.array([1.0, -2.0, 3.0])
+    check = ValueCheck("double", 1, "m:double", inputs=None, hint="mind the zeros",
+                       slips=[("the input is returned unchanged", lambda call: call.args[0])])
+    assert check.compare(2 * x, 2 * x, Args(x)).status == Status.PASSED
+    named = check.compare(x.copy(), 2 * x, Args(x))
+    assert named.status == Status.FAILED and named.message.startswith("the input is returned unchanged. (")
+    assert "mind the zeros" not in named.message  # the output is finite: not the edge case
+    other = check.compare(3 * x, 2 * x, Args(x))
+    assert "unchanged" not in other.message and "differs from the reference" in other.message
+    edge = check.compare(np.array([np.nan, -4.0, 6.0]), 2 * x, Args(x))
+    assert edge.message.endswith(". mind the zeros")
+
+
+def test_cases_check_gives_credit_per_case_and_names_slips(tmp_path):
+    from autograder.checks import CasesCheck, Context
+    from autograder.reference import Reference
+    from autograder.sandbox.client import Sandbox
+
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "sizes.py").write_text("def out(n, k):\n    return (n - k) // 2 + 1\n")
+    (tmp_path / "student").mkdir()
+    (tmp_path / "student" / "sizes.py").write_text(
+        "import math\ndef out(n, k):\n    return math.ceil((n - k) / 2) + 1 if n != 9 else float((n - k) // 2 + 1)\n")
+    check = CasesCheck("out", 4, "sizes:out", cases=lambda rng: [(10, 3), (8, 2), (9, 3), (7, 3)],
+                       slips=lambda call: [("ceil instead of floor",
+                                            -(-(call.args[0] - call.args[1]) // 2) + 1)])
+    with Sandbox(tmp_path / "student", ["sizes"]) as sandbox:
+        result = check.run(Context(sandbox, 0, Reference(tmp_path / "ref", ["sizes"])))
+    # (10, 3): ceil gives 5, floor 4 -> a named slip; (9, 3): right value, wrong type
+    assert result.score == pytest.approx(2.0)
+    assert "out(10, 3) returned 5, expected 4 (ceil instead of floor)" in result.message
+    assert "out(9, 3) returned a float, expected 4" in result.message

@@ -1,7 +1,9 @@
 """The kinds of check, independent of any assignment.
 
 gradient  GradientCheck: backward against the reference's, with numerical diagnostics
-values    ValueCheck: outputs against the reference's after type/dtype/shape checks
+values    ValueCheck: outputs against the reference's after type/dtype/shape checks,
+          with named slips and edge-case hints
+cases     CasesCheck: small exact values (sizes, counts) on many inputs, partial credit per case
 tables    TableCheck: tables cell by cell with partial credit
 answers   AnswerCheck: stated numbers with a tolerance and unit hints
 accuracy  AccuracyCheck: training in the sandbox, accuracy measured by the grader
@@ -11,11 +13,12 @@ property  BatchMeanCheck, LinearInDoutCheck, NoInPlaceCheck, PropertyCheck
 from autograder.checks.accuracy import AccuracyCheck
 from autograder.checks.answers import AnswerCheck
 from autograder.checks.base import Args, Check, Context
+from autograder.checks.cases import CasesCheck
 from autograder.checks.gradient import GradientCheck
 from autograder.checks.properties import BatchMeanCheck, LinearInDoutCheck, NoInPlaceCheck, PropertyCheck
 from autograder.checks.tables import TableCheck
 from autograder.checks.values import ValueCheck
 
-__all__ = ["AccuracyCheck", "AnswerCheck", "Args", "BatchMeanCheck", "Check", "Context",
+__all__ = ["AccuracyCheck", "AnswerCheck", "Args", "BatchMeanCheck", "CasesCheck", "Check", "Context",
            "GradientCheck", "LinearInDoutCheck", "NoInPlaceCheck", "PropertyCheck", "TableCheck",
            "ValueCheck"]

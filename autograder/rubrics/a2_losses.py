@@ -16,45 +16,17 @@ import numpy as np
 
 from autograder.checks import (AnswerCheck, Args, BatchMeanCheck, GradientCheck, NoInPlaceCheck,
                                PropertyCheck, ValueCheck)
-from autograder.checks.compare import conform, leaves, relative_error, worst_mismatch
-from autograder.report.model import Status
+from autograder.checks.compare import conform, relative_error, worst_mismatch
+from autograder.checks.values import has_non_finite
 from autograder.rubrics.base import Rubric
 from autograder.sandbox.client import Call
 
 
-class HintedValueCheck(ValueCheck):
-    """A ValueCheck whose failure message ends with a hint about the edge case
-    it probes, when ``applies(got, expected, call)`` says the failure is that
-    edge case (default: the output has NaN or inf where the answer is finite)."""
-
-    def __init__(self, name, points, target, *, hint: str, applies=None, **options):
-        super().__init__(name, points, target, **options)
-        self.hint, self.applies = hint, applies or _non_finite
-
-    def compare(self, got, expected, call=None, names=()):
-        result = super().compare(got, expected, call, names)
-        if result.status != Status.PASSED and self.applies(got, expected, call):
-            result.message = f"{result.message.rstrip('.')}. {self.hint}"
-        return result
-
-
-def _non_finite(got, expected, call=None) -> bool:
-    """Some float in ``got`` is NaN or infinite."""
-    for _, leaf in leaves(got):
-        try:
-            values = np.asarray(leaf, dtype=np.float64)
-        except (TypeError, ValueError):
-            continue
-        if not np.all(np.isfinite(values)):
-            return True
-    return False
-
-
 def _gradient_right_on(mask_of):
-    """applies(): NaN/inf, or a gradient that is right wherever ``mask_of(call)`` is True
+    """hint_when(): NaN/inf, or a gradient that is right wherever ``mask_of(call)`` is True
     (so the failure is on the edge entries, or in the loss alone)."""
     def applies(got, expected, call=None) -> bool:
-        if _non_finite(got, expected):
+        if has_non_finite(got):
             return True
         if call is None or type(got) is not tuple or len(got) != 2 or conform(got[1], expected[1]):
             return False
@@ -313,32 +285,32 @@ checks = [
                inputs=probability_pair),
     GradientCheck("binary_cross_entropy", 2, "losses:binary_cross_entropy", mode="loss",
                   inputs=probability_pair, names=("p",)),
-    HintedValueCheck("binary_cross_entropy clipping", 1, "losses:binary_cross_entropy",
-                     inputs=clipped_probability_pair,
-                     applies=_gradient_right_on(lambda call: (call.args[0] > 1e-12)
-                                                & (call.args[0] < 1.0 - 1e-12)),
-                     hint="p holds 0, 1 and values beyond [1e-12, 1 - 1e-12]: clip p before the "
-                          "logs, and make dp 0 wherever the clip is active, as autograd through "
-                          "torch.clamp does"),
+    ValueCheck("binary_cross_entropy clipping", 1, "losses:binary_cross_entropy",
+               inputs=clipped_probability_pair,
+               hint_when=_gradient_right_on(lambda call: (call.args[0] > 1e-12)
+                                            & (call.args[0] < 1.0 - 1e-12)),
+               hint="p holds 0, 1 and values beyond [1e-12, 1 - 1e-12]: clip p before the "
+                    "logs, and make dp 0 wherever the clip is active, as autograd through "
+                    "torch.clamp does"),
     BatchMeanCheck("binary_cross_entropy is a mean", 1, "losses:binary_cross_entropy",
                    inputs=probability_pair),
     ValueCheck("bce_with_logits value", 1, "losses:bce_with_logits", pick=0, inputs=logit_pair),
     GradientCheck("bce_with_logits", 2, "losses:bce_with_logits", mode="loss", inputs=logit_pair,
                   names=("s",)),
-    HintedValueCheck("bce_with_logits at +-1000", 2, "losses:bce_with_logits", rtol=1e-12,
-                     inputs=extreme_logit_pair,
-                     applies=_gradient_right_on(lambda call: np.abs(call.args[0]) < 100),
-                     hint="At |s| = 1000 work from the logit itself: max(s, 0) - t s + "
-                          "log1p(exp(-|s|)), with no log of a rounded or clipped probability"),
+    ValueCheck("bce_with_logits at +-1000", 2, "losses:bce_with_logits", rtol=1e-12,
+               inputs=extreme_logit_pair,
+               hint_when=_gradient_right_on(lambda call: np.abs(call.args[0]) < 100),
+               hint="At |s| = 1000 work from the logit itself: max(s, 0) - t s + "
+                    "log1p(exp(-|s|)), with no log of a rounded or clipped probability"),
     ValueCheck("label_smoothing_cross_entropy value", 1, "losses:label_smoothing_cross_entropy",
                pick=0, inputs=logits_and_labels),
     GradientCheck("label_smoothing_cross_entropy", 2, "losses:label_smoothing_cross_entropy",
                   mode="loss", inputs=logits_and_labels, names=("logits",)),
     PropertyCheck("label smoothing 0 is softmax cross-entropy", 1, smoothing_zero_is_cross_entropy),
-    HintedValueCheck("label_smoothing_cross_entropy at large logits", 1,
-                     "losses:label_smoothing_cross_entropy", inputs=large_logits_with_smoothing,
-                     hint="Some logits are 1e4: use a log-softmax (subtract each row's maximum "
-                          "before exp) so that nothing overflows"),
+    ValueCheck("label_smoothing_cross_entropy at large logits", 1,
+               "losses:label_smoothing_cross_entropy", inputs=large_logits_with_smoothing,
+               hint="Some logits are 1e4: use a log-softmax (subtract each row's maximum "
+                    "before exp) so that nothing overflows"),
     ValueCheck("focal_loss value", 1, "losses:focal_loss", pick=0, inputs=probability_pair),
     GradientCheck("focal_loss", 2, "losses:focal_loss", mode="loss", inputs=probability_pair,
                   names=("p",)),
@@ -346,15 +318,15 @@ checks = [
     PropertyCheck("focal_loss with gamma 0 is binary_cross_entropy", 1, focal_gamma_zero_is_bce),
     ValueCheck("dice_loss value", 1, "losses:dice_loss", pick=0, inputs=dice_inputs),
     GradientCheck("dice_loss", 2, "losses:dice_loss", mode="loss", inputs=dice_inputs, names=("p",)),
-    HintedValueCheck("dice_loss on empty masks", 1, "losses:dice_loss", inputs=empty_masks,
-                     hint="With p and t all zero only eps keeps the ratio defined (it is 1, so "
-                          "the loss is 0): add eps to both the numerator and the denominator"),
+    ValueCheck("dice_loss on empty masks", 1, "losses:dice_loss", inputs=empty_masks,
+               hint="With p and t all zero only eps keeps the ratio defined (it is 1, so "
+                    "the loss is 0): add eps to both the numerator and the denominator"),
     ValueCheck("rmse_loss value", 1, "losses:rmse_loss", pick=0, inputs=regression_pair),
     GradientCheck("rmse_loss", 2, "losses:rmse_loss", mode="loss", inputs=regression_pair,
                   names=("pred",)),
-    HintedValueCheck("rmse_loss at zero error", 1, "losses:rmse_loss", inputs=zero_error_pair,
-                     hint="Here pred == target: put eps inside the square root, so that the "
-                          "gradient e / (N * loss) is 0 instead of 0 / 0"),
+    ValueCheck("rmse_loss at zero error", 1, "losses:rmse_loss", inputs=zero_error_pair,
+               hint="Here pred == target: put eps inside the square root, so that the "
+                    "gradient e / (N * loss) is 0 instead of 0 / 0"),
     ValueCheck("arctan_loss value", 1, "losses:arctan_loss", pick=0, inputs=regression_pair),
     GradientCheck("arctan_loss", 2, "losses:arctan_loss", mode="loss", inputs=regression_pair,
                   names=("pred",)),

@@ -18,28 +18,14 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from autograder.checks import (AnswerCheck, Args, GradientCheck, LinearInDoutCheck, NoInPlaceCheck,
-                               PropertyCheck, TableCheck, ValueCheck)
-from autograder.checks.base import as_args
+from autograder.checks import (AnswerCheck, Args, CasesCheck, GradientCheck, LinearInDoutCheck,
+                               NoInPlaceCheck, PropertyCheck, TableCheck, ValueCheck)
+from autograder.checks.cases import plain, show_call
 from autograder.report.model import Status
 from autograder.rubrics.base import Rubric
 from autograder.sandbox.client import Call, Ref
 
 COLUMNS = ("name", "output shape", "weights", "biases")
-
-
-def _plain(value):
-    """Tuples, lists and NumPy scalars as comparable Python values."""
-    if isinstance(value, (tuple, list)):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _show_call(function: str, call: Args) -> str:
-    parts = [repr(_plain(a)) for a in call.args] + [f"{k}={_plain(v)!r}" for k, v in call.kwargs.items()]
-    return f"{function}({', '.join(parts)})"
 
 
 # -- slips of the shape functions, as the rubric's own small formulas ---------------
@@ -174,7 +160,7 @@ def table_explainer(input_shape, layers):
             if slip not in slipped:
                 slipped[slip] = {row[0]: row for row in _table(input_shape, layers, slip) or []}
             row = slipped[slip].get(row_name)
-            if row is not None and _plain(row[index]) == _plain(got) != _plain(expected):
+            if row is not None and plain(row[index]) == plain(got) != plain(expected):
                 return text
         return None
     return explain
@@ -228,67 +214,7 @@ def random_net(rng):
             return input_shape, layers
 
 
-# -- checks with slips -------------------------------------------------------------
-class CasesCheck(PropertyCheck):
-    """``target`` on several inputs in one request, each compared exactly with
-    the reference; partial credit per case. ``slips(call)`` lists (description,
-    value) pairs that a common mistake would return, to name it."""
-
-    def __init__(self, name, points, target: str, *, cases, slips=None, **options):
-        super().__init__(name, points, self._verify, **options)
-        self.target, self.cases, self.slips = target, cases, slips
-
-    def _verify(self, ctx, check):
-        function = self.target.split(":")[-1]
-        calls = [as_args(c) for c in self.cases(ctx.rng(self.name))]
-        expected = ctx.expected(self, "values", lambda ref: [
-            ref.get(self.target)(*c.copy().args, **c.kwargs) for c in calls])
-        outcomes = ctx.sandbox.run([Call(self.target, c.args, c.kwargs) for c in calls],
-                                   timeout=self.timeout)
-        wrong = []
-        for call, outcome, want in zip(calls, outcomes, expected):
-            if not outcome.ok:
-                wrong.append(f"{_show_call(function, call)}: {outcome.error}")
-                continue
-            got = _plain(outcome.value)
-            if got == _plain(want) and type(got) is type(_plain(want)):
-                continue
-            text = f"{_show_call(function, call)} returned {got!r}, expected {_plain(want)!r}"
-            if got == _plain(want):
-                text = f"{_show_call(function, call)} returned a {type(got).__name__}, expected {_plain(want)!r}"
-            for description, value in (self.slips(call) if self.slips else []):
-                if value is not None and _plain(value) == got:
-                    text += f" ({description})"
-                    break
-            wrong.append(text)
-        if not wrong:
-            return 1.0, ""
-        if not any(outcome.ok for outcome in outcomes):
-            return 0.0, f"{function}: {outcomes[0].error}"
-        shown = "; ".join(wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")
-        return 1 - len(wrong) / len(calls), shown
-
-
-class SlipValueCheck(ValueCheck):
-    """A ValueCheck that also names the slip when the output matches one of
-    ``slips``: (description, fn(call) -> what the mistake gives) pairs."""
-
-    def __init__(self, name, points, target, *, slips=(), **options):
-        super().__init__(name, points, target, **options)
-        self.slips = slips
-
-    def compare(self, got, expected, call=None, *more, **options):
-        result = super().compare(got, expected, call, *more, **options)
-        if result.status == Status.PASSED or call is None or type(got) is not np.ndarray:
-            return result
-        for description, slip in self.slips:
-            value = slip(call.copy())
-            if value.shape == got.shape and np.allclose(got, value, rtol=1e-6, atol=1e-9):
-                result.message = f"{description}. ({result.message})"
-                break
-        return result
-
-
+# -- slips of the layers, as the rubric's own NumPy formulas ---------------------------
 def _conv_value(x, w, b, stride, pads):
     """Cross-correlation with explicit (top, bottom, left, right) zero padding."""
     top, bottom, left, right = pads
@@ -382,9 +308,9 @@ def conv_output_size_raises(ctx, check):
                                timeout=check.timeout)
     wrong = []
     for call, outcome in zip(cases, outcomes):
-        text = _show_call("conv_output_size", call)
+        text = show_call("conv_output_size", call)
         if outcome.ok:
-            wrong.append(f"{text} returned {_plain(outcome.value)!r}: raise ValueError when the "
+            wrong.append(f"{text} returned {plain(outcome.value)!r}: raise ValueError when the "
                          "output size would be smaller than 1")
         elif not outcome.error.startswith("ValueError"):
             wrong.append(f"{text} should raise ValueError, got {outcome.error}")
@@ -609,10 +535,10 @@ checks = [
     CasesCheck("receptive_field", 2, "shapes:receptive_field", cases=receptive_cases,
                slips=_receptive_slips),
     PropertyCheck("layer_table", 3, layer_table_random_nets),
-    SlipValueCheck("conv2d_forward", 2, "conv:conv2d_forward", inputs=conv_inputs(*CONV_BASIC),
-                   pick=0, slips=_conv_slips()),
-    SlipValueCheck("conv2d_forward with stride and padding", 2, "conv:conv2d_forward",
-                   inputs=conv_inputs(*CONV_WIDE), pick=0, slips=_conv_slips()),
+    ValueCheck("conv2d_forward", 2, "conv:conv2d_forward", inputs=conv_inputs(*CONV_BASIC),
+               pick=0, slips=_conv_slips()),
+    ValueCheck("conv2d_forward with stride and padding", 2, "conv:conv2d_forward",
+               inputs=conv_inputs(*CONV_WIDE), pick=0, slips=_conv_slips()),
     GradientCheck("conv2d_backward", 3, "conv:conv2d_forward", "conv:conv2d_backward",
                   inputs=conv_inputs(*CONV_BASIC), names=("x", "w", "b")),
     GradientCheck("conv2d_backward with stride and padding", 2, "conv:conv2d_forward",
@@ -624,14 +550,14 @@ checks = [
     GradientCheck("maxpool2d_backward", 2, "conv:maxpool2d_forward", "conv:maxpool2d_backward",
                   inputs=pool_inputs(*POOL_OVERLAPPING), names=("x",)),
     PropertyCheck("maxpool2d_backward with ties", 1, maxpool_ties),
-    SlipValueCheck("batchnorm_forward", 2, "conv:batchnorm_forward", inputs=batchnorm_inputs,
-                   pick=0, slips=_batchnorm_slips()),
+    ValueCheck("batchnorm_forward", 2, "conv:batchnorm_forward", inputs=batchnorm_inputs,
+               pick=0, slips=_batchnorm_slips()),
     GradientCheck("batchnorm_backward", 3, "conv:batchnorm_forward", "conv:batchnorm_backward",
                   inputs=batchnorm_inputs, names=("x", "gamma", "beta")),
-    SlipValueCheck("dropout_forward", 2, "conv:dropout_forward", inputs=dropout_inputs(True),
-                   pick=0, slips=_dropout_slips()),
-    SlipValueCheck("dropout_forward at test time", 1, "conv:dropout_forward",
-                   inputs=dropout_inputs(False), pick=0, slips=_dropout_test_slips()),
+    ValueCheck("dropout_forward", 2, "conv:dropout_forward", inputs=dropout_inputs(True),
+               pick=0, slips=_dropout_slips()),
+    ValueCheck("dropout_forward at test time", 1, "conv:dropout_forward",
+               inputs=dropout_inputs(False), pick=0, slips=_dropout_test_slips()),
     PropertyCheck("dropout statistics", 1, dropout_statistics),
     GradientCheck("dropout_backward", 1, "conv:dropout_forward", "conv:dropout_backward",
                   inputs=dropout_inputs(True), names=("x",)),
