@@ -12,13 +12,12 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    from autograder.data.manifest import DEFAULT_ROOT
-
     p = sub.add_parser("data", help="datasets: download the real ones, or write small synthetic ones")
     actions = p.add_subparsers(dest="action", required=True)
     fetch = actions.add_parser("fetch", help="download through torchvision and verify the checksums")
     fetch.add_argument("name", choices=["mnist", "cifar10", "cifar100"])
-    fetch.add_argument("--root", default=DEFAULT_ROOT, help=f"where to put it (default {DEFAULT_ROOT})")
+    fetch.add_argument("--root", help="where to put it (default: $AUTOGRADER_DATA, else the "
+                                      "repository's source_data/, where the grader looks)")
     synth = actions.add_parser("synth", help="write a small learnable dataset in the real on-disk format")
     synth.add_argument("name", choices=["mnist", "cifar10", "cifar100"])
     synth.add_argument("--root", required=True, help="directory to write into")

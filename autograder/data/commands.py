@@ -8,13 +8,15 @@ from __future__ import annotations
 import sys
 
 from autograder.data.errors import DataError
-from autograder.data.manifest import DEFAULT_ROOT, dataset_entry
+from autograder.data.manifest import dataset_entry, default_root
 
 
-def fetch_command(name: str, root: str = DEFAULT_ROOT) -> int:
-    """`autograder data fetch NAME [--root DIR]`: download and verify a dataset."""
+def fetch_command(name: str, root: str | None = None) -> int:
+    """`autograder data fetch NAME [--root DIR]`: download and verify a dataset
+    (by default where the grader looks for it, see default_root())."""
     from autograder.data.fetch import fetch
 
+    root = default_root() if root is None else root
     try:
         title = dataset_entry(name)["name"]
         print(f"downloading {title} into {root} through torchvision ...", flush=True)

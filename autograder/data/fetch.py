@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autograder.data.checksums import verify
 from autograder.data.errors import DataError, DownloadFailed
-from autograder.data.manifest import DEFAULT_ROOT, canonical_name, dataset_entry, torchvision_class
+from autograder.data.manifest import canonical_name, dataset_entry, default_root, torchvision_class
 from autograder.data.synth import SYNTH_MARKER
 
 
@@ -21,8 +21,9 @@ def _one_line(exc: BaseException) -> str:
     return (text or type(exc).__name__)[:300]
 
 
-def fetch(name: str, root: str | os.PathLike = DEFAULT_ROOT) -> Path:
-    """Download dataset ``name`` into ``root`` with torchvision (download=True) and verify it.
+def fetch(name: str, root: str | os.PathLike | None = None) -> Path:
+    """Download dataset ``name`` into ``root`` (default: default_root()) with
+    torchvision (download=True) and verify it.
 
     Returns the dataset's folder. Raises DownloadFailed (one line) when the
     download fails and ChecksumMismatch when a file does not match the
@@ -30,6 +31,7 @@ def fetch(name: str, root: str | os.PathLike = DEFAULT_ROOT) -> Path:
     """
     key = canonical_name(name)
     entry = dataset_entry(key)
+    root = default_root() if root is None else root
     folder = Path(root) / entry["folder"]
     if (folder / SYNTH_MARKER).exists():
         raise DataError(f"{folder} holds a synthetic {entry['name']}; remove it or fetch into another root")

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from autograder.data.errors import UnknownDataset
 
-MANIFEST_PATH = Path(__file__).resolve().parents[2] / "source_data" / "manifest.json"
-DEFAULT_ROOT = "source_data"
+SOURCE_DATA = Path(__file__).resolve().parents[2] / "source_data"
+MANIFEST_PATH = SOURCE_DATA / "manifest.json"
+
+
+def default_root() -> str:
+    """Where datasets go and are looked for: $AUTOGRADER_DATA, else the repository's source_data/."""
+    return os.environ.get("AUTOGRADER_DATA") or str(SOURCE_DATA)
 
 
 def canonical_name(name: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.checks.base import Check, Context
-from autograder.reference import REPOSITORY
+from autograder.data.manifest import SOURCE_DATA
 from autograder.rubrics.base import Rubric
 from autograder.sandbox.client import Call
 from autograder.sandbox.isolation import Limits
@@ -43,7 +43,7 @@ SMOKE_CLASSES, SMOKE_PER_CLASS = 8, 10
 # -- data -------------------------------------------------------------------------------
 def data_root(ctx: Context) -> Path | None:
     """The first of --data-root, $AUTOGRADER_DATA and source_data/ that holds cifar-100-python."""
-    for candidate in (ctx.data_root, os.environ.get("AUTOGRADER_DATA"), REPOSITORY / "source_data"):
+    for candidate in (ctx.data_root, os.environ.get("AUTOGRADER_DATA"), SOURCE_DATA):
         if candidate and (Path(candidate) / "cifar-100-python").is_dir():
             return Path(candidate)
     return None

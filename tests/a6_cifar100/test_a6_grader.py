@@ -125,7 +125,7 @@ def test_load_state_dict_accepts_a_saved_state_dict_in_any_float_dtype(tmp_path,
 
 def test_missing_dataset_names_the_fetch_command(tmp_path, monkeypatch):
     monkeypatch.delenv("AUTOGRADER_DATA", raising=False)
-    monkeypatch.setattr(rubric_module, "REPOSITORY", tmp_path)
+    monkeypatch.setattr(rubric_module, "SOURCE_DATA", tmp_path / "source_data")
     ctx = Context(sandbox=None, seed=0, data_root=str(tmp_path / "nowhere"))
     check = next(c for c in RUBRIC.checks if c.name == "test accuracy")
     result = check.run(ctx)

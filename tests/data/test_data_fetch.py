@@ -99,3 +99,21 @@ def test_synth_command_prints_one_line(tmp_path, capsys):
     assert len(cifar_dataset("cifar100", tmp_path, train=False)) == 100
     assert synth_command("imagenet", str(tmp_path)) == 1
     assert "unknown dataset" in capsys.readouterr().err
+
+
+def test_fetch_goes_by_default_where_the_grader_looks(tmp_path, monkeypatch, capsys):
+    """Without --root: $AUTOGRADER_DATA if set, else the repository's source_data/,
+    whatever the working directory (the a6 grader looks in the same places)."""
+    from autograder.reference import REPOSITORY
+    from autograder.rubrics import a6_cifar100
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torchvision.datasets.CIFAR100, "url", (tmp_path / "no-such.tar.gz").as_uri())
+    monkeypatch.delenv("AUTOGRADER_DATA", raising=False)
+    assert fetch_command("cifar100") == 1
+    assert f"into {REPOSITORY / 'source_data'} through torchvision" in capsys.readouterr().out
+    assert a6_cifar100.SOURCE_DATA == REPOSITORY / "source_data"
+    monkeypatch.setenv("AUTOGRADER_DATA", str(tmp_path / "shared"))
+    with pytest.raises(DownloadFailed, match=f"into {tmp_path / 'shared'}"):
+        fetch("cifar100")
+    assert not (tmp_path / "source_data").exists()
