@@ -12,7 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.batch.unpack import UnsafeArchive, extract_zip, submission_root
@@ -32,7 +32,7 @@ class Job:
     seed: int
     reference: str | None = None
     data_root: str | None = None
-    options: tuple[tuple[str, object], ...] = ()  # the trained-model options, as grade() takes them
+    options: dict = field(default_factory=dict)  # the trained-model options, as grade() takes them
 
 
 def init_pool_process(batch_pid: int) -> None:
@@ -70,7 +70,7 @@ def grade_job(job: Job) -> tuple[GradeReport, str | None]:
             extract_zip(source, scratch.path)
         root = submission_root(scratch.path if scratch else source)
         report = grade(rubric, root, seed=job.seed, reference_dir=job.reference,
-                       data_root=job.data_root, options=dict(job.options))
+                       data_root=job.data_root, options=job.options)
     except UnsafeArchive as exc:
         return failed_report(rubric.id, job, str(exc)), str(exc)
     except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch

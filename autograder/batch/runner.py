@@ -125,7 +125,7 @@ def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
 
     def job(student: str, submission: Submission) -> Job:
         return Job(student, str(submission.path), assignment, seed, reference, settings["data_root"],
-                   tuple(settings["options"].items()))
+                   settings["options"])
 
     for last_try in (False, True):
         if not pending:
