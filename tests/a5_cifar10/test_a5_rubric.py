@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision import transforms
 
+from autograder.checks.base import Context
 from autograder.data.synth import synth_arrays
 from autograder.rubrics import a5_cifar10 as rubric
 from autograder.sandbox.tasks import torch_a5 as probes
@@ -38,6 +39,29 @@ def test_normalisation_is_read_back_from_plain_and_augmented_images(images):
     assert (rubric.match_images(_apply(augmented, raw), np.array(mean), np.array(std), raw) < 0).mean() > 0.8
     assert isinstance(rubric.infer_normalisation(_apply(plain, raw) ** 2, raw), str)   # not affine
 
+
+
+class _Run:
+    """The part of a grading Context that _loader_data uses."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    rng = Context.rng
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_crops_of_the_grading_test_split_keep_the_normalisation_readable(seed):
+    """The loader checks read each call's normalisation from its test loader, which a
+    buggy submission augments: no crop or flip may hide the pixel the inference anchors on."""
+    (_, _, raw, _), _, _ = rubric._loader_data(_Run(seed))
+    mean, std = (0.41, 0.52, 0.47), (0.2, 0.23, 0.26)
+    augmented = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
+                                    transforms.ToTensor(), transforms.Normalize(mean, std)])
+    for draw in range(25):
+        found_mean, found_std = rubric.infer_normalisation(_apply(augmented, raw, seed=draw), raw)
+        np.testing.assert_allclose(found_mean, mean, atol=1e-6)
+        np.testing.assert_allclose(found_std, std, atol=1e-6)
 
 def test_pixel_stats_are_population_statistics(images):
     raw, _ = images
