@@ -93,7 +93,13 @@ def _trusted_eval(model, loader) -> dict:
     return {"loss": total / count, "accuracy": correct / count}
 
 
-def run_evaluate(evaluate, seed: int, n: int = 37, batch_size: int = 8) -> dict:
+# (samples, batch size) of the probe loaders: the last batch is short, so that a mean of
+# batch means differs from the mean over samples
+EVAL_PROBE = (37, 8)
+EPOCH_PROBE = (45, 12)
+
+
+def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = EVAL_PROBE[1]) -> dict:
     """Call ``evaluate`` twice on a probe net left in training mode (dropout 0.5).
 
     Returns {"first", "second": metrics; "modes": training flags seen in the
@@ -122,7 +128,7 @@ def run_evaluate(evaluate, seed: int, n: int = 37, batch_size: int = 8) -> dict:
             "running_stats_changed": not torch.equal(model[1].running_mean, running)}
 
 
-def run_train_epoch(train_one_epoch, seed: int, n: int = 48, batch_size: int = 12, lr: float = 0.1,
+def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_size: int = EPOCH_PROBE[1], lr: float = 0.1,
                     momentum: float = 0.9, gamma: float | None = None) -> dict:
     """One call of ``train_one_epoch`` on a probe net that starts in eval mode.
 
