@@ -60,6 +60,23 @@ def train_inputs(rng):
                 seed=int(rng.integers(1000)), X_val=x[:7], y_val=y[:7])
 
 
+
+# -- slips named by the value checks ---------------------------------------------
+def penalises_biases(got, expected, call) -> bool:
+    """mlp_loss's loss is the reference's plus reg * sum_l ||b_l||^2."""
+    params, reg = call.args[0], call.kwargs["reg"]
+    extra = reg * sum(float(np.sum(value ** 2)) for key, value in params.items() if key.startswith("b"))
+    return isinstance(got, (float, np.floating)) and bool(np.isclose(got, expected + extra, rtol=1e-9))
+
+
+def loss_rises(got, expected, call) -> bool:
+    """train_sgd's history: the training loss rose over the epochs while the reference's fell."""
+    try:
+        mine, theirs = (np.asarray(value[1]["loss"], dtype=np.float64) for value in (got, expected))
+    except (TypeError, KeyError, IndexError, ValueError):
+        return False
+    return mine.shape == theirs.shape and len(mine) > 1 and mine[-1] > mine[0] and theirs[-1] < theirs[0]
+
 # -- datasets for the accuracy checks -----------------------------------------------
 @lru_cache(maxsize=None)
 def digits_split():
@@ -163,14 +180,17 @@ checks = [
                inputs=lambda rng: Args(*small_mlp(rng)[:2], activation="relu")),
     ValueCheck("mlp_forward (sigmoid, tanh)", 1, "network:mlp_forward", pick=0,
                inputs=lambda rng: Args(*small_mlp(rng)[:2], activation=("sigmoid", "tanh")[rng.integers(2)])),
-    ValueCheck("mlp_loss value", 1, "network:mlp_loss", pick=0, inputs=mlp_loss_inputs("relu")),
+    ValueCheck("mlp_loss value", 1, "network:mlp_loss", pick=0, inputs=mlp_loss_inputs("relu"),
+               hint="The penalty is reg * sum of ||W_l||^2 over the weights only: the biases are not "
+                    "regularised.", hint_when=penalises_biases),
     GradientCheck("mlp_loss gradients", 3, "network:mlp_loss", mode="loss",
                   inputs=mlp_loss_inputs("relu"), names=("params",)),
     GradientCheck("mlp_loss gradients (tanh)", 1, "network:mlp_loss", mode="loss",
                   inputs=mlp_loss_inputs("tanh"), names=("params",)),
     ValueCheck("predict", 1, "network:predict", inputs=lambda rng: small_mlp(rng)[:2]),
     ValueCheck("train_sgd trajectory", 2, "network:train_sgd", inputs=train_inputs, rtol=1e-6,
-               atol=1e-9),
+               atol=1e-9, hint="Your training loss rises from epoch to epoch while the reference's falls: "
+                               "check the sign of the update, params - lr * grads.", hint_when=loss_rises),
     NoInPlaceCheck("inputs are not modified in place", 1, [
         ("layers:linear_forward", linear_inputs),
         ("layers:relu_forward", activation_inputs),

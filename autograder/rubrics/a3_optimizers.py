@@ -451,13 +451,15 @@ class ScheduleCheck(Check):
     """A schedule at t = 0 .. steps-1 against the reference, in one request; names
     an off-by-one when the values are the reference's shifted by one step.
     ``inputs(rng)`` returns a list of Args(lr0, *rest, **kwargs): the call is
-    target(lr0, t, *rest, **kwargs)."""
+    target(lr0, t, *rest, **kwargs). ``held``: a sentence for a schedule that
+    changes where the reference's holds its rate."""
 
     kind = "values"
 
-    def __init__(self, name: str, points: float, target: str, *, inputs, steps: int = 40, **options):
+    def __init__(self, name: str, points: float, target: str, *, inputs, steps: int = 40,
+                 held: str | None = None, **options):
         super().__init__(name, points, **options)
-        self.target, self.inputs, self.steps = target, inputs, steps
+        self.target, self.inputs, self.steps, self.held = target, inputs, steps, held
 
     def run(self, ctx):
         rng = ctx.rng(self.name)
@@ -493,17 +495,22 @@ class ScheduleCheck(Check):
                 return problem + "."
             got.append(float(outcome.value))
         got_a, want_a = np.array(got), np.array(want)
-        wrong = ~np.isclose(got_a, want_a[:-1], rtol=1e-9, atol=1e-15)
+        close = dict(rtol=1e-9, atol=1e-15)
+        wrong = ~np.isclose(got_a, want_a[:-1], **close)
         if not wrong.any():
             return None
         t = int(np.argmax(wrong))
         arguments = ", ".join([_show(v.args[0]), f"t={t}", *map(_show, v.args[1:]),
                                *(f"{k}={_show(val)}" for k, val in v.kwargs.items())])
         message = f"{function}({arguments}) = {got[t]:.6g}, expected {want[t]:.6g}"
-        if np.allclose(got_a, want_a[1:], rtol=1e-9, atol=1e-15):
+        if np.allclose(got_a, want_a[1:], **close):
             return message + ": off by one, your rate at step t is the reference's at t + 1 (t starts at 0)."
-        if np.allclose(got_a[1:], want_a[:-2], rtol=1e-9, atol=1e-15):
+        if np.allclose(got_a[1:], want_a[:-2], **close):
             return message + ": off by one, your rate at step t is the reference's at t - 1 (t starts at 0)."
+        changed = np.isclose(np.diff(want_a[:-1]), 0, **close) & ~np.isclose(np.diff(got_a), 0, **close)
+        if self.held and changed.any():
+            t = int(np.argmax(changed))
+            return f"{message}: from t={t} to t={t + 1} the reference holds the rate and yours changes; {self.held}."
         return message + "."
 
 
@@ -646,7 +653,8 @@ checks = [
     TrajectoryCheck("sam_update with a stateful base", 1, [
         Run("sam_update", {"rho": 0.2, "base": "sgd_momentum",
                            "base_config": {"learning_rate": 0.1, "momentum": 0.9}})]),
-    ScheduleCheck("step_decay", 1, "schedules:step_decay", inputs=step_decay_inputs),
+    ScheduleCheck("step_decay", 1, "schedules:step_decay", inputs=step_decay_inputs,
+                  held="the rate drops only after whole periods of `every` steps (t // every)"),
     ScheduleCheck("exponential_decay", 1, "schedules:exponential_decay", inputs=exponential_inputs),
     ScheduleCheck("inverse_time_decay", 1, "schedules:inverse_time_decay", inputs=inverse_time_inputs),
     ScheduleCheck("cosine_annealing", 1, "schedules:cosine_annealing", inputs=cosine_inputs),

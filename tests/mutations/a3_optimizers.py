@@ -32,8 +32,6 @@ HAND = [
          ("optim.py", "g_sharp = grad_fn(w + e)", "g_sharp = grad_fn(w)")),
     slip("sam_perturbs_downhill", "goes downhill",
          ("optim.py", "g_sharp = grad_fn(w + e)", "g_sharp = grad_fn(w - e)")),
-    slip("step_decay_fractional_periods", "whole periods",
-         ("schedules.py", "return float(lr0 * drop ** (t // every))", "return float(lr0 * drop ** (t / every))")),
 ]
 
 GENERATED = {}
