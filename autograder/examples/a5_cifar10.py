@@ -94,7 +94,8 @@ BUGS = [
         caught_by=("evaluate values",),
         also=(_FIT_HISTORY,),
         mentions=("batch means",)),
-    Bug("train_loss_mean_of_batch_means", "train_one_epoch averages the batch losses, so a short last batch counts too much",
+    Bug("train_loss_mean_of_batch_means",
+        "train_one_epoch averages the batch losses, so a short last batch counts too much",
         (Edit("train.py", "total_loss += loss.item() * labels.shape[0]", "total_loss += loss.item()"),
          Edit("train.py", '\n        count += labels.shape[0]\n    if count == 0:\n'
                           '        return {"loss": math.nan, "accuracy": math.nan}\n'

@@ -60,7 +60,6 @@ def train_inputs(rng):
                 seed=int(rng.integers(1000)), X_val=x[:7], y_val=y[:7])
 
 
-
 # -- slips named by the value checks ---------------------------------------------
 def penalises_biases(got, expected, call) -> bool:
     """mlp_loss's loss is the reference's plus reg * sum_l ||b_l||^2."""
@@ -76,6 +75,7 @@ def loss_rises(got, expected, call) -> bool:
     except (TypeError, KeyError, IndexError, ValueError):
         return False
     return mine.shape == theirs.shape and len(mine) > 1 and mine[-1] > mine[0] and theirs[-1] < theirs[0]
+
 
 # -- datasets for the accuracy checks -----------------------------------------------
 @lru_cache(maxsize=None)

@@ -128,8 +128,8 @@ def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = 
             "running_stats_changed": not torch.equal(model[1].running_mean, running)}
 
 
-def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_size: int = EPOCH_PROBE[1], lr: float = 0.1,
-                    momentum: float = 0.9, gamma: float | None = None) -> dict:
+def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_size: int = EPOCH_PROBE[1],
+                    lr: float = 0.1, momentum: float = 0.9, gamma: float | None = None) -> dict:
     """One call of ``train_one_epoch`` on a probe net that starts in eval mode.
 
     SGD(lr, momentum) and, when ``gamma`` is given, StepLR(step_size=1, gamma)
