@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder.authoring.classroom import WORKFLOW, render_markdown, write_template
+from autograder.authoring.classroom import WORKFLOW, write_template
 from autograder.examples import bugs, materialize
 from autograder.reference import ASSIGNMENTS
+from autograder.report.markdown import render_markdown
 from autograder.report.model import CheckResult, GradeReport, Status
 from autograder.rubrics import load_rubric
 

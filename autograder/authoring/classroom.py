@@ -1,5 +1,4 @@
-"""A GitHub Classroom template repository for one assignment, and the Markdown
-report its workflow writes to the job summary.
+"""A GitHub Classroom template repository for one assignment.
 
 The template holds the skeleton (assignments/ID/), a README for students and
 .github/workflows/autograde.yml. On every push the workflow clones the course
@@ -21,7 +20,6 @@ import shutil
 from pathlib import Path
 
 from autograder.reference import ASSIGNMENTS
-from autograder.report.model import GradeReport, Status
 
 DEFAULT_COURSE_REPO = "https://github.com/YOUR-ORG/YOUR-COURSE.git"
 WORKFLOW = ".github/workflows/autograde.yml"
@@ -135,31 +133,3 @@ def write_template(assignment: str, output: str | Path, **options) -> Path:
         path.write_text(text, encoding="utf-8")
     return output
 
-
-_MARKS = {Status.PASSED: "✅", Status.FAILED: "❌", Status.ERROR: "💥", Status.TIMEOUT: "⏱️",
-          Status.SKIPPED: "➖"}
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes and tags escaped."""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
-
-
-def _points(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def render_markdown(report: GradeReport) -> str:
-    """The report as GitHub-flavoured Markdown: a heading with the points, then
-    one table row per check (status, name, points, message)."""
-    lines = [f"## {report.assignment}: {_points(report.score)} / {_points(report.max_score)} points "
-             f"({100 * report.fraction:.1f}%)", "",
-             "| | check | points | what to fix |", "|---|---|---:|---|"]
-    for result in report.results:
-        message = "" if result.status == Status.PASSED else _cell(result.message)
-        lines.append(f"| {_MARKS.get(result.status, '')} | {_cell(result.name)} | "
-                     f"{_points(result.score)} / {_points(result.max_score)} | {message} |")
-    lines.append("")
-    lines.extend(f"> {_cell(note)}" for note in report.notes)
-    lines.append(f"\nseed {report.seed}, graded in {report.seconds:.1f} s")
-    return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.commands.output import render
+from autograder.report.formats import render
 
 
 def run(args) -> int:
