@@ -8,7 +8,6 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPOSITORY / "solutions"
-ASSIGNMENTS = REPOSITORY / "assignments"
 
 
 class ReferenceMissing(Exception):

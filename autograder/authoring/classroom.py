@@ -19,7 +19,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder.reference import ASSIGNMENTS
+from autograder.rubrics import assignment
 
 DEFAULT_COURSE_REPO = "https://github.com/YOUR-ORG/YOUR-COURSE.git"
 WORKFLOW = ".github/workflows/autograde.yml"
@@ -94,40 +94,36 @@ only your submission. Do not edit the workflow.
 """
 
 
-def template_files(assignment: str, *, course_repo: str = DEFAULT_COURSE_REPO,
+def template_files(name: str, *, course_repo: str = DEFAULT_COURSE_REPO,
                    course_ref: str = "main", python: str = "3.11") -> dict[str, str]:
     """The generated (non-skeleton) files of the template: {relative path: text}."""
-    from autograder.rubrics import load_rubric
-
-    rubric = load_rubric(assignment)
-    notebook = next(ASSIGNMENTS.joinpath(rubric.id).glob("*.ipynb"), None)
+    target = assignment(name)
+    notebook = next(target.skeleton_dir.glob("*.ipynb"), None)
     readme = README_TEMPLATE.format(
-        title=rubric.title, short=rubric.id.split("_")[0], course_repo=course_repo, course_ref=course_ref,
-        files=", ".join(f"`{module}.py`" for module in rubric.modules),
+        title=target.title, short=target.short_id, course_repo=course_repo, course_ref=course_ref,
+        files=", ".join(f"`{module}.py`" for module in target.modules),
         notebook=f" (`{notebook.name}`)" if notebook else "")
     workflow = WORKFLOW_TEMPLATE.format(course_repo=course_repo, course_ref=course_ref,
-                                        assignment=rubric.id, python=python)
+                                        assignment=target.id, python=python)
     return {"README.md": readme, WORKFLOW: workflow, ".gitignore": "__pycache__/\n*.pyc\n.ipynb_checkpoints/\n"}
 
 
-def write_template(assignment: str, output: str | Path, **options) -> Path:
-    """Write the template repository of ``assignment`` into the directory ``output``.
+def write_template(name: str, output: str | Path, **options) -> Path:
+    """Write the template repository of the assignment ``name`` into the directory ``output``.
 
     options: course_repo (git URL of the course repository the workflow
     installs), course_ref (its branch or tag), python (the runner's version).
     Raises FileExistsError when ``output`` exists and is not empty, and
     FileNotFoundError when the assignment has no generated skeleton.
     """
-    from autograder.rubrics import resolve
-
-    skeleton = ASSIGNMENTS / resolve(assignment)
+    skeleton = assignment(name).skeleton_dir
     if not skeleton.is_dir():
         raise FileNotFoundError(f"no skeleton at {skeleton} (run `autograder generate`)")
     output = Path(output)
     if output.exists() and any(output.iterdir()):
         raise FileExistsError(f"{output} is not empty")
     shutil.copytree(skeleton, output, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIPPED))
-    for relative, text in template_files(assignment, **options).items():
+    for relative, text in template_files(name, **options).items():
         path = output / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -23,6 +23,6 @@ def run(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("generate", help="regenerate assignments/ from solutions/")
-    p.add_argument("assignments", nargs="*", help="only these assignments (full ids)")
+    p.add_argument("assignments", nargs="*", help="only these assignments (e.g. a1 or a1_backprop)")
     p.add_argument("--check", action="store_true", help="exit 1 if assignments/ is out of date")
     p.set_defaults(func=run)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 
 def run(args) -> int:
-    from autograder.rubrics import available, load_rubric
+    from autograder.rubrics import assignments
 
-    for assignment in available():
-        rubric = load_rubric(assignment)
+    for assignment in assignments():
+        rubric = assignment.rubric
         print(f"{rubric.id}: {rubric.title} ({rubric.max_score:g} points; files "
               f"{', '.join(m + '.py' for m in rubric.modules)})")
         for check in rubric.checks:
