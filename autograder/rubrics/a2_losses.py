@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import (AnswerCheck, Args, BatchMeanCheck, GradientCheck, NoInPlaceCheck,
-                               PropertyCheck, ValueCheck)
+                               PropertyCheck, RaisesCheck, ValueCheck)
 from autograder.checks.compare import conform, relative_error, worst_mismatch
 from autograder.checks.values import has_non_finite
 from autograder.rubrics.base import Rubric
@@ -254,22 +254,6 @@ def arctan_is_a_sum(ctx, check):
     return 1.0, ""
 
 
-def bounds_raise_value_error(ctx, check):
-    """precision_bounds and recall_bounds raise ValueError when no split is allowed."""
-    cases = [(10, 3, 11), (8, 8, 8)]  # more errors than samples; every subject positive and missed
-    calls = [Call(f"metrics:{fn}", case) for case in cases for fn in ("precision_bounds", "recall_bounds")]
-    outcomes = ctx.sandbox.run(calls, timeout=check.timeout)
-    wrong = []
-    for call, outcome in zip(calls, outcomes):
-        text = f"{call.target.split(':')[1]}{call.args}"
-        if outcome.ok:
-            wrong.append(f"{text} returned {outcome.value!r}: no split of the errors is allowed, "
-                         "so raise ValueError")
-        elif not outcome.error.startswith("ValueError"):
-            wrong.append(f"{text} should raise ValueError, got {outcome.error}")
-    return 1 - len(wrong) / len(calls), "; ".join(wrong[:2])
-
-
 # -- the rubric -----------------------------------------------------------------------
 checks = [
     ValueCheck("sigmoid", 1, "losses:sigmoid", inputs=lambda rng: (rng.standard_normal((4, 5)) * 4.0,)),
@@ -354,7 +338,11 @@ checks = [
     ValueCheck("precision_bounds with more errors than positives", 1, "metrics:precision_bounds",
                inputs=precision_counts_many_errors),
     ValueCheck("recall_bounds", 2, "metrics:recall_bounds", inputs=recall_counts),
-    PropertyCheck("bounds raise ValueError", 1, bounds_raise_value_error),
+    # more errors than samples; every subject positive and missed
+    RaisesCheck("bounds raise ValueError", 1,
+                [(f"metrics:{fn}", case) for case in [(10, 3, 11), (8, 8, 8)]
+                 for fn in ("precision_bounds", "recall_bounds")],
+                why="no split of the errors is allowed, so raise ValueError"),
     AnswerCheck("WORST_PRECISION", 1, "answers:WORST_PRECISION", rtol=1e-4),
     AnswerCheck("BEST_PRECISION", 1, "answers:BEST_PRECISION", rtol=1e-4),
     AnswerCheck("WORST_RECALL", 1, "answers:WORST_RECALL", rtol=1e-4),
