@@ -37,8 +37,8 @@ class Reference:
                 try:
                     loaded[name] = importlib.import_module(name)
                 except Exception as exc:
-                    raise ReferenceMissing(
-                        f"reference module {self.directory / (name + '.py')} failed to import: {exc}") from exc
+                    path = self.directory / f"{name}.py"
+                    raise ReferenceMissing(f"reference module {path} failed to import: {exc}") from exc
         finally:
             sys.path.remove(str(self.directory))
             for name in names:

@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -108,7 +107,8 @@ def test_a_new_assignment_needs_only_new_files(course, tmp_path):
     assert (course / "autograder" / "rubrics" / "expected" / "a7_toy.npz").is_file()
     assert "up to date" in autograder(course, "generate", "a7", "--check").stdout
 
-    graded = json.loads(autograder(course, "grade", "solutions/a7_toy", "-a", "a7", "--format", "json").stdout)
+    graded = json.loads(autograder(course, "grade", "solutions/a7_toy", "-a", "a7",
+                                   "--format", "json").stdout)
     assert (graded["assignment"], graded["score"], graded["max_score"]) == ("a7_toy", 2.0, 2.0)
     public = json.loads(autograder(course, "check", "a7", "--path", "assignments/a7_toy",
                                    "--format", "json").stdout)

@@ -27,8 +27,8 @@ def test_raises_check_gives_credit_per_call_and_says_what_came_back(tmp_path):
                "    if n < k:\n        raise ValueError('too small')\n"
                "    return np.int64(n - k)\n"
                "def count(n):\n    raise TypeError('no')\n")
-    check = RaisesCheck("raises", 3, [("sizes:size", (2, 5)), ("sizes:size", Args(5, k=3)), ("sizes:count", (1,))],
-                        why="raise ValueError when nothing fits")
+    calls = [("sizes:size", (2, 5)), ("sizes:size", Args(5, k=3)), ("sizes:count", (1,))]
+    check = RaisesCheck("raises", 3, calls, why="raise ValueError when nothing fits")
     result = run_check(check, tmp_path, "sizes", student)
     assert result.score == pytest.approx(1.0) and result.status == Status.FAILED
     assert result.message == ("size(5, k=3) returned 2: raise ValueError when nothing fits; "
@@ -46,7 +46,8 @@ def test_schedule_check_names_an_off_by_one(tmp_path):
 
 
 RULES = UpdateRules(module="opt", reference_names={"step": "the textbook's rule"},
-                    draw=lambda rng, run: Problem(rng.standard_normal(3), rng.standard_normal((run.steps, 3))),
+                    draw=lambda rng, run: Problem(rng.standard_normal(3),
+                                                  rng.standard_normal((run.steps, 3))),
                     explain=lambda run, problem, got: "it behaves as if the sign is flipped"
                     if np.allclose(got[0], problem.w0 + problem.grads[0]) else None)
 REFERENCE_RULE = ("def step(w, g, config):\n"

@@ -105,7 +105,8 @@ def template_files(name: str, *, course_repo: str = DEFAULT_COURSE_REPO,
         notebook=f" (`{notebook.name}`)" if notebook else "")
     workflow = WORKFLOW_TEMPLATE.format(course_repo=course_repo, course_ref=course_ref,
                                         assignment=target.id, python=python)
-    return {"README.md": readme, WORKFLOW: workflow, ".gitignore": "__pycache__/\n*.pyc\n.ipynb_checkpoints/\n"}
+    gitignore = "__pycache__/\n*.pyc\n.ipynb_checkpoints/\n"
+    return {"README.md": readme, WORKFLOW: workflow, ".gitignore": gitignore}
 
 
 def write_template(name: str, output: str | Path, **options) -> Path:

@@ -3,7 +3,8 @@ t = 0 .. steps-1, against the reference, with an off-by-one named."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from autograder.checks.show import show_value
 from autograder.report.model import CheckResult
 from autograder.sandbox.client import Call, Outcome
 
-_CLOSE = dict(rtol=1e-9, atol=1e-15)
+RTOL, ATOL = 1e-9, 1e-15  # rates are equal up to rounding
 
 
 class ScheduleCheck(Check):
@@ -61,18 +62,19 @@ class ScheduleCheck(Check):
                 return problem + "."
             got.append(float(outcome.value))
         got_a, want_a = np.array(got), np.array(want)
-        wrong = ~np.isclose(got_a, want_a[:-1], **_CLOSE)
+        wrong = ~np.isclose(got_a, want_a[:-1], rtol=RTOL, atol=ATOL)
         if not wrong.any():
             return None
         t = int(np.argmax(wrong))
         arguments = ", ".join([show_value(variant.args[0]), f"t={t}", *map(show_value, variant.args[1:]),
                                *(f"{k}={show_value(val)}" for k, val in variant.kwargs.items())])
         message = f"{function}({arguments}) = {got[t]:.6g}, expected {want[t]:.6g}"
-        if np.allclose(got_a, want_a[1:], **_CLOSE):
+        if np.allclose(got_a, want_a[1:], rtol=RTOL, atol=ATOL):
             return message + ": off by one, your rate at step t is the reference's at t + 1 (t starts at 0)."
-        if np.allclose(got_a[1:], want_a[:-2], **_CLOSE):
+        if np.allclose(got_a[1:], want_a[:-2], rtol=RTOL, atol=ATOL):
             return message + ": off by one, your rate at step t is the reference's at t - 1 (t starts at 0)."
-        changed = np.isclose(np.diff(want_a[:-1]), 0, **_CLOSE) & ~np.isclose(np.diff(got_a), 0, **_CLOSE)
+        changed = np.isclose(np.diff(want_a[:-1]), 0, rtol=RTOL, atol=ATOL) & \
+            ~np.isclose(np.diff(got_a), 0, rtol=RTOL, atol=ATOL)
         if self.held and changed.any():
             t = int(np.argmax(changed))
             return (f"{message}: from t={t} to t={t + 1} the reference holds the rate and yours "

@@ -10,8 +10,8 @@ Writers are imported when first used (the HTML one loads matplotlib).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from autograder.report.model import GradeReport
 

@@ -12,13 +12,24 @@ the softmax Jacobian, and arctan_loss being a sum.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from autograder.checks import (AnswerCheck, Args, BatchMeanCheck, Check, Context, GradientCheck,
-                               NoInPlaceCheck, PropertyCheck, RaisesCheck, ValueCheck)
+from autograder.checks import (
+    AnswerCheck,
+    Args,
+    BatchMeanCheck,
+    Check,
+    Context,
+    GradientCheck,
+    NoInPlaceCheck,
+    PropertyCheck,
+    RaisesCheck,
+    ValueCheck,
+)
 from autograder.checks.compare import conform, relative_error, worst_mismatch
 from autograder.checks.values import has_non_finite
 from autograder.rubrics.base import Rubric
@@ -228,7 +239,8 @@ def smoothing_zero_is_cross_entropy(ctx: Context, check: Check) -> tuple[float, 
 def focal_gamma_zero_is_bce(ctx: Context, check: Check) -> tuple[float, str]:
     """focal_loss(p, t, gamma=0) equals binary_cross_entropy(p, t), clip included."""
     p, t = clipped_probability_pair(ctx.rng(check.name))
-    expected = ctx.expected(check, "bce", lambda ref: ref.get("losses:binary_cross_entropy")(p.copy(), t.copy()))
+    expected = ctx.expected(check, "bce",
+                            lambda ref: ref.get("losses:binary_cross_entropy")(p.copy(), t.copy()))
     outcome = ctx.sandbox.run([Call("losses:focal_loss", (p, t), {"gamma": 0.0})],
                               timeout=check.timeout)[0]
     got = read_loss_and_gradient(outcome, "focal_loss")
@@ -261,10 +273,12 @@ def arctan_is_a_sum(ctx: Context, check: Check) -> tuple[float, str]:
     if isinstance(two, str):
         return 0.0, two
     if not np.isclose(two.loss, 2.0 * one.loss, rtol=1e-9, atol=1e-12):
-        hint = " — it is a mean, but the loss is a SUM over elements" if np.isclose(two.loss, one.loss) else ""
+        mean = np.isclose(two.loss, one.loss)
+        hint = " — it is a mean, but the loss is a SUM over elements" if mean else ""
         return 0.0, (f"repeating the input twice should double the loss, but it went from "
                      f"{one.loss:.6g} to {two.loss:.6g}{hint}")
-    if two.gradient.shape != doubled[0].shape or relative_error(two.gradient[:len(pred)], one.gradient) > 1e-7:
+    if two.gradient.shape != doubled[0].shape or \
+            relative_error(two.gradient[:len(pred)], one.gradient) > 1e-7:
         return 0.0, ("repeating the input twice should leave each element's gradient unchanged "
                      "(the loss is a sum): divide by nothing")
     return 1.0, ""

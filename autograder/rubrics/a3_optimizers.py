@@ -21,13 +21,21 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from autograder.checks import (Args, Check, Context, NoInPlaceCheck, PropertyCheck, ScheduleCheck,
-                               TrajectoryCheck)
+from autograder.checks import (
+    Args,
+    Check,
+    Context,
+    NoInPlaceCheck,
+    PropertyCheck,
+    ScheduleCheck,
+    TrajectoryCheck,
+)
 from autograder.checks.compare import relative_error
 from autograder.checks.trajectory import Problem, Run, UpdateRules
 from autograder.rubrics.base import Rubric
@@ -124,7 +132,8 @@ def _sharing_calls(rule: str, problem: Problem, first: int) -> tuple[list[Call],
     worker, take one step of ``rule`` (call first + 2) and ask whether next_w or a state
     array shares memory with w, dw or next_w; and what each answer means."""
     w, dw, step = Ref(first), Ref(first + 1), first + 2
-    calls = [Call("numpy:array", (problem.w0,), ret=False), Call("numpy:array", (problem.grads[0],), ret=False),
+    calls = [Call("numpy:array", (problem.w0,), ret=False),
+             Call("numpy:array", (problem.grads[0],), ret=False),
              Call(f"optim:{rule}", (w, dw, {"learning_rate": 0.1}), ret=False)]
     probes = [SharingProbe(rule, "next_w", "w", first + len(calls))]
     calls.append(Call("numpy:shares_memory", (Ref(step, 0), w)))
@@ -330,10 +339,12 @@ checks = [
         ("optim:adamw", one_step_inputs("adamw", {})),
     ]),
     TrajectoryCheck("sam_update", 2, [
-        Run("sam_update", {"rho": 0.5, "base": "sgd", "base_config": {"learning_rate": 0.1}})], rules=OPTIMIZERS),
+        Run("sam_update", {"rho": 0.5, "base": "sgd", "base_config": {"learning_rate": 0.1}})],
+                    rules=OPTIMIZERS),
     TrajectoryCheck("sam_update with a stateful base", 1, [
         Run("sam_update", {"rho": 0.2, "base": "sgd_momentum",
-                           "base_config": {"learning_rate": 0.1, "momentum": 0.9}})], rules=OPTIMIZERS),
+                           "base_config": {"learning_rate": 0.1, "momentum": 0.9}})],
+                    rules=OPTIMIZERS),
     ScheduleCheck("step_decay", 1, "schedules:step_decay", inputs=step_decay_inputs,
                   held="the rate drops only after whole periods of `every` steps (t // every)"),
     ScheduleCheck("exponential_decay", 1, "schedules:exponential_decay", inputs=exponential_inputs),

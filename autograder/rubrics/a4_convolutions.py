@@ -14,21 +14,45 @@ the submission matches it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from autograder.checks import (AnswerCheck, Args, CasesCheck, Check, Context, GradientCheck, LinearInDoutCheck,
-                               NoInPlaceCheck, PropertyCheck, RaisesCheck, TableCheck, ValueCheck)
+from autograder.checks import (
+    AnswerCheck,
+    Args,
+    CasesCheck,
+    Check,
+    Context,
+    GradientCheck,
+    LinearInDoutCheck,
+    NoInPlaceCheck,
+    PropertyCheck,
+    RaisesCheck,
+    TableCheck,
+    ValueCheck,
+)
 from autograder.report.model import Status
 from autograder.rubrics.base import Rubric
-from autograder.rubrics.convolution_slips import (COLUMNS, TABLE_SLIPS, Layer, batchnorm_param_slips,
-                                                  batchnorm_slips, conv_param_slips, conv_size_slips,
-                                                  conv_slips, dropout_slips, dropout_test_slips,
-                                                  layer_table, linear_param_slips,
-                                                  maxpool_gradient_routed_to, pool_size_slips,
-                                                  receptive_field_slips, table_explainer)
+from autograder.rubrics.convolution_slips import (
+    COLUMNS,
+    TABLE_SLIPS,
+    Layer,
+    batchnorm_param_slips,
+    batchnorm_slips,
+    conv_param_slips,
+    conv_size_slips,
+    conv_slips,
+    dropout_slips,
+    dropout_test_slips,
+    layer_table,
+    linear_param_slips,
+    maxpool_gradient_routed_to,
+    pool_size_slips,
+    receptive_field_slips,
+    table_explainer,
+)
 from autograder.sandbox.client import Call, Ref
 
 Inputs = Callable[[np.random.Generator], Args]
@@ -98,7 +122,8 @@ def layer_table_random_nets(ctx: Context, check: Check) -> tuple[float, str]:
     rng = ctx.rng(check.name)
     nets = [random_net(rng) for _ in range(2)]
     expected = ctx.expected(check, "tables", lambda ref: [
-        ref.get("shapes:layer_table")(net.input_shape, [dict(layer) for layer in net.layers]) for net in nets])
+        ref.get("shapes:layer_table")(net.input_shape, [dict(layer) for layer in net.layers])
+        for net in nets])
     outcomes = ctx.sandbox.run([Call("shapes:layer_table", (net.input_shape, net.layers)) for net in nets],
                                timeout=check.timeout)
     fractions, messages = [], []
@@ -211,8 +236,9 @@ def conv_param_cases(rng: np.random.Generator) -> list[Args]:
     for i in range(6):
         groups = [1, 1, 2, 4, 1, 2][i]
         c_in, c_out = groups * int(rng.integers(1, 9)), groups * int(rng.integers(1, 9))
-        kernel = int(rng.choice([1, 3, 5, 7])) if i % 2 else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
-        kwargs = {"bias": i != 4}
+        kernel = int(rng.choice([1, 3, 5, 7])) if i % 2 else \
+            (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        kwargs: dict[str, bool | int] = {"bias": i != 4}
         if groups > 1:
             kwargs["groups"] = groups
         cases.append(Args(c_in, c_out, kernel, **kwargs))

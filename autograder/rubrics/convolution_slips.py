@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-
-from dataclasses import dataclass
-from typing import Any
 
 from autograder.checks import Args
 from autograder.checks.cases import plain
@@ -46,7 +45,7 @@ class ShapeSlip:
 def output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
                 slip: str | None = None) -> int | None:
     """One output size along one axis, as a given slip computes it (None when nothing fits)."""
-    padded = n + {"no padding": 0, "one-side padding": padding}.get(slip, 2 * padding)
+    padded = n + (0 if slip == "no padding" else padding if slip == "one-side padding" else 2 * padding)
     span = (kernel if slip == "no dilation" else dilation * (kernel - 1) + 1)
     room = padded - span
     if room < 0:
@@ -142,10 +141,12 @@ TABLE_SLIPS = [
 ]
 
 
-def layer_table(input_shape: tuple[int, ...], layers: list[Layer], slip: str | None = None) -> list[Row] | None:
+def layer_table(input_shape: tuple[int, ...], layers: list[Layer],
+                slip: str | None = None) -> list[Row] | None:
     """The layer table of SPEC.md's layer_table as a slip computes it (None when some
     layer does not fit)."""
-    shape, rows = tuple(input_shape), []
+    shape: tuple[Any, ...] = tuple(input_shape)  # a size is None where a layer does not fit
+    rows: list[Row] = []
     for layer in layers:
         if layer["type"] == "conv":
             k, s, p = layer["kernel"], layer.get("stride", 1), layer.get("padding", 0)
@@ -155,7 +156,7 @@ def layer_table(input_shape: tuple[int, ...], layers: list[Layer], slip: str | N
             shape = (*sizes, out)
         elif layer["type"] == "maxpool":
             k = layer["kernel"]
-            s = layer.get("stride", 1 if slip == "pool stride 1" else k)
+            s = layer["stride"] if "stride" in layer else 1 if slip == "pool stride 1" else k
             sizes = [output_size(n, k, s, slip="ceil" if slip == "ceil" else None) for n in shape[:2]]
             weights = biases = 0
             shape = (*sizes, shape[2])
@@ -230,7 +231,8 @@ def conv_slips() -> list[NamedFunction]:
 
 def batchnorm_slips() -> list[NamedFunction]:
     """What batchnorm_forward(x, gamma, beta) gives under each slip."""
-    def normalised(call: Args, var_of: Callable[[np.ndarray], np.ndarray], eps_inside: bool = True) -> np.ndarray:
+    def normalised(call: Args, var_of: Callable[[np.ndarray], np.ndarray],
+                   eps_inside: bool = True) -> np.ndarray:
         x, gamma, beta = call.args
         eps = call.kwargs.get("eps", 1e-5)
         centred = x - x.mean(axis=0)

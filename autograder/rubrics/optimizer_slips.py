@@ -21,8 +21,8 @@ cannot shadow the right name).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -232,7 +232,9 @@ def simulate(rule: str, w0: np.ndarray, grads: np.ndarray, config: dict | None, 
     grads: (steps, *w0.shape), the gradient of each step; sam_update ignores
     them and measures gradients with ``grad_fn`` instead.
     """
-    c, state, base_state = with_defaults(rule, config), {}, {}
+    c = with_defaults(rule, config)
+    state: State = {}
+    base_state: State = {}
     w, out = np.array(w0, dtype=np.float64), []
     for k in range(steps):
         if rule == "sam_update":

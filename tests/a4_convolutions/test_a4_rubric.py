@@ -17,8 +17,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def test_rubric_nets_give_the_reference_answers(a4):
-    assert a4.shapes.layer_table(rubric.ALEXNET_INPUT, rubric.ALEXNET_LAYERS) == a4.answers.ALEXNET_TABLE
-    assert a4.shapes.layer_table(rubric.CIFAR_NET_INPUT, rubric.CIFAR_NET_LAYERS) == a4.answers.CIFAR_NET_TABLE
+    shapes, answers = a4.shapes, a4.answers
+    assert shapes.layer_table(rubric.ALEXNET_INPUT, rubric.ALEXNET_LAYERS) == answers.ALEXNET_TABLE
+    assert shapes.layer_table(rubric.CIFAR_NET_INPUT, rubric.CIFAR_NET_LAYERS) == answers.CIFAR_NET_TABLE
 
 
 def test_slip_model_without_a_slip_is_the_reference(a4):
