@@ -14,6 +14,7 @@ import importlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from autograder.rubrics import assignment, resolve
 
@@ -41,24 +42,31 @@ class Bug:
     mentions: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _examples_module(assignment: str) -> ModuleType | None:
+    """autograder.examples.<id> of the assignment (an id or a short id), if it has one."""
+    name = f"autograder.examples.{resolve(assignment)}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
 def prepare(assignment: str, destination: Path) -> dict:
     """Make a materialised submission gradable: some assignments need more than
     code (a6: a trained model.pt and a dataset). Returns extra keyword
     arguments for grade(), e.g. {"data_root": ...}."""
-    module = importlib.import_module(f"autograder.examples.{resolve(assignment)}")
-    return module.prepare(destination) if hasattr(module, "prepare") else {}
+    module = _examples_module(assignment)
+    if module is None or not hasattr(module, "prepare"):
+        return {}
+    return module.prepare(destination)
 
 
 def bugs(assignment: str) -> list[Bug]:
     """The bundled bugs of one assignment (empty if it has none yet)."""
-    name = f"autograder.examples.{resolve(assignment)}"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return []
-        raise
-    return list(module.BUGS)
+    module = _examples_module(assignment)
+    return list(module.BUGS) if module is not None else []
 
 
 def _copy_code(source: Path, destination: Path) -> None:
