@@ -221,25 +221,37 @@ def _sorted_params(params: list) -> list[str]:
     return sorted(repr(sorted(p.items())) if type(p) is dict else repr(p) for p in params)
 
 
-def _grid_results_problem(value: Any, grid: dict, want_results: list) -> str | None:
-    """What is wrong with what grid_search returned, apart from best_params, or None."""
+def _grid_results_form_problem(value: Any) -> str | None:
+    """What is wrong with the form of what grid_search returned, or None."""
     if type(value) is not tuple or len(value) != 2:
         return "grid_search should return a pair (best_params, results)"
-    got_results = value[1]
-    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
-    if type(got_results) not in (list, tuple) or not all(
-            type(r) in (tuple, list) and len(r) == 2 for r in got_results):
+    results = value[1]
+    if type(results) not in (list, tuple) or \
+            not all(type(r) in (tuple, list) and len(r) == 2 for r in results):
         return "results should be a list of (params, score) pairs"
-    got_params = [r[0] for r in got_results]
-    if len(got_results) != len(combos):
-        return (f"a grid of {len(combos)} combinations gave {len(got_results)} results: "
+    return None
+
+
+def _grid_order_problem(got_params: list, grid: dict) -> str | None:
+    """What is wrong with the combinations grid_search evaluated, in its order, or None."""
+    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    if len(got_params) != len(combos):
+        return (f"a grid of {len(combos)} combinations gave {len(got_params)} results: "
                 "evaluate every combination exactly once")
-    if got_params != combos:
-        if _sorted_params(got_params) == _sorted_params(combos):
-            return ("the combinations are not in itertools.product order over the keys in "
-                    f"the grid's order {list(grid)} (the last key varies fastest)")
-        return f"results should hold each combination as a dict, e.g. {combos[0]}"
-    scores = [r[1] for r in got_results]
+    if got_params == combos:
+        return None
+    if _sorted_params(got_params) == _sorted_params(combos):
+        return ("the combinations are not in itertools.product order over the keys in "
+                f"the grid's order {list(grid)} (the last key varies fastest)")
+    return f"results should hold each combination as a dict, e.g. {combos[0]}"
+
+
+def _grid_results_problem(value: Any, grid: dict, want_results: list) -> str | None:
+    """What is wrong with what grid_search returned, apart from best_params, or None."""
+    problem = _grid_results_form_problem(value) or _grid_order_problem([r[0] for r in value[1]], grid)
+    if problem:
+        return problem
+    scores = [r[1] for r in value[1]]
     want_scores = [r[1] for r in want_results]
     if not all(isinstance(s, (float, np.floating)) for s in scores) or \
             relative_error(np.array(scores, dtype=float), np.array(want_scores)) > 1e-12:
