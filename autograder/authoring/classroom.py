@@ -109,7 +109,7 @@ def template_files(name: str, *, course_repo: str = DEFAULT_COURSE_REPO,
     return {"README.md": readme, WORKFLOW: workflow, ".gitignore": gitignore}
 
 
-def write_template(name: str, output: str | Path, **options) -> Path:
+def write_template(name: str, output: str | Path, **options: str) -> Path:
     """Write the template repository of the assignment ``name`` into the directory ``output``.
 
     options: course_repo (git URL of the course repository the workflow

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,8 @@ def _close(x: np.ndarray, y: np.ndarray) -> bool:
     return bool(np.array_equal(x, y))
 
 
-def _same_tree(a, b) -> bool:
+def _same_tree(a: Any, b: Any) -> bool:
+    """The same nested structure with the same leaves, up to _close."""
     left, right = leaves(a), leaves(b)
     if [p for p, _ in left] != [p for p, _ in right]:
         return False

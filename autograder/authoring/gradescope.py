@@ -22,6 +22,7 @@ package is the one imported even where another copy is installed.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.reference import REPOSITORY
@@ -67,7 +68,7 @@ fi
 """
 
 
-def _tree(root: Path):
+def _tree(root: Path) -> Iterator[Path]:
     """Files under ``root`` in path order, without caches."""
     for path in sorted(root.rglob("*")):
         if path.is_file() and not SKIPPED & set(path.relative_to(root).parts) \

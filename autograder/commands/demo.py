@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from autograder.report.formats import render
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from autograder.examples import bugs, materialize, materialize_reference, materialize_skeleton
     from autograder.grading import grade
     from autograder.rubrics import assignment
@@ -34,7 +35,7 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="grade the bundled example submissions")
     p.add_argument("--assignment", "-a", default="a1")
     p.add_argument("--seed", type=int, default=0)

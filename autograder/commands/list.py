@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 
-def run(args) -> int:
+
+def run(args: argparse.Namespace) -> int:
     from autograder.rubrics import assignments
 
     for assignment in assignments():
@@ -16,5 +18,5 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("list", help="assignments, checks and points").set_defaults(func=run)
