@@ -61,7 +61,9 @@ def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path |
                  limits=rubric.limits) as sandbox:
         ctx = Context(sandbox, seed, reference, stored, recording, data_root, options or {})
         for check in checks:
-            results.append(_run_check(check, ctx, public, started, rubric.budget))
+            result = _run_check(check, ctx, public, started, rubric.budget)
+            ctx.results[check.name] = result
+            results.append(result)
         notes = [f"{module}.py: {error}" if not error.startswith(module) else error
                  for module, error in sandbox.import_errors.items()]
         notes.append(f"sandbox: {DESCRIPTIONS[sandbox.isolation]}")
@@ -84,6 +86,17 @@ def _run_check(check, ctx: Context, public: bool, started: float, budget: float)
     if time.perf_counter() - started > budget:
         return CheckResult(check.name, 0.0, check.points, Status.TIMEOUT,
                            f"not run: the submission used up its {budget:g} s time budget")
+    unmet = ctx.unmet(check.requires)
+    if unmet:
+        return check.blocked(unmet, _attempt(check, ctx) if ctx.only_wrong(unmet) else None)
+    result = _attempt(check, ctx)
+    if check.needs():
+        result.details.setdefault("requires", list(check.needs()))
+    return result
+
+
+def _attempt(check, ctx: Context) -> CheckResult:
+    """Run one check; whatever goes wrong inside the grader becomes its result."""
     try:
         return check.run(ctx)
     except NoExpectedValue:

@@ -4,11 +4,13 @@ continuous scale between a floor and a target."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import numpy as np
 
 from autograder.checks.base import Check, Context, short
+from autograder.sandbox.client import reply_budget
 
 
 def scaled_score(accuracy: float, floor: float, target: float) -> float:
@@ -44,6 +46,7 @@ class AccuracyCheck(Check):
     def run(self, ctx: Context):
         x_train, y_train, x_test, y_test = self.dataset()
         calls, predictions_at, history_at = self.calls(x_train, y_train, x_test)
+        calls[predictions_at] = dataclasses.replace(calls[predictions_at], max_bytes=reply_budget(y_test))
         outcomes = ctx.sandbox.run(calls, timeout=self.timeout)
         problem = self.first_problem(outcomes, [short(c.target) for c in calls])
         if problem:

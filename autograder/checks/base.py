@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from autograder.report.model import CheckResult, Status
-from autograder.sandbox.client import Outcome, Sandbox
+from autograder.sandbox.client import Outcome, Sandbox, reply_budget
 
 
 class NoExpectedValue(Exception):
@@ -41,6 +41,8 @@ class Context:
     stored: expected values for the public seed (public mode), by check name.
     recording: when set, expected values computed from the reference are
         also stored here (how the public expected values are generated).
+    results: the results of the checks run so far in this grading run, by name
+        (what ``requires`` is judged on).
     """
 
     sandbox: Sandbox
@@ -50,10 +52,23 @@ class Context:
     recording: dict | None = None
     data_root: str | None = None
     options: dict = field(default_factory=dict)
+    results: dict[str, CheckResult] = field(default_factory=dict)
 
     @property
     def public(self) -> bool:
         return self.reference is None
+
+    def unmet(self, names) -> list[str]:
+        """The checks among ``names`` that ran in this run and did not pass (a
+        skipped check, or one not run at all, does not count against them)."""
+        return [name for name in names
+                if name in self.results and self.results[name].status not in (Status.PASSED, Status.SKIPPED)]
+
+    def only_wrong(self, names) -> bool:
+        """Whether the checks ``names`` all ran to a verdict (wrong values, not an
+        error or a timeout), so that what depends on them can still run, unscored,
+        for what its message says about the bug."""
+        return all(self.results[name].status == Status.FAILED for name in names if name in self.results)
 
     def rng(self, name: str) -> np.random.Generator:
         """A generator that depends only on the run's seed and the check's name."""
@@ -77,20 +92,45 @@ def short(target: str) -> str:
     return target.split(":")[-1]
 
 
+def needs_first(names) -> str:
+    """'needs linear_backward to pass first' for one or more check names."""
+    quoted = [f"'{name}'" for name in names]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return f"needs {listed} to pass first"
+
+
 class Check:
     """One gradable item of a rubric.
 
     name: unique within the rubric; points: what it is worth;
     public: whether `autograder check` (no reference) can run it;
-    timeout: seconds for its sandbox request (None: the rubric's default).
+    timeout: seconds for its sandbox request (None: the rubric's default);
+    requires: names of earlier checks that must pass for this one to score
+        (a property of a function is worth nothing while its values are wrong:
+        all-zero stubs are linear in dout); the grader gives it 0 otherwise.
     """
 
     kind = "check"
 
     def __init__(self, name: str, points: float, *, public: bool = True,
-                 timeout: float | None = None, description: str = ""):
+                 timeout: float | None = None, description: str = "", requires=()):
         self.name, self.points, self.public = name, float(points), public
         self.timeout, self.description = timeout, description
+        self.requires = tuple([requires] if isinstance(requires, str) else requires)
+
+    def needs(self) -> tuple[str, ...]:
+        """Every check this one depends on: its ``requires`` and those of its parts
+        (the rubric's dependency graph is made of these)."""
+        return self.requires
+
+    def blocked(self, unmet: list[str], own: CheckResult | None = None) -> CheckResult:
+        """The result when required checks did not pass: 0, saying which, and what
+        the check found when run on its own (``own``) if it failed too."""
+        message = needs_first(unmet)
+        if own is not None and own.status == Status.FAILED and own.message:
+            message += f". This check also finds: {own.message}"
+        return CheckResult(self.name, 0.0, self.points, Status.FAILED, message,
+                           {"requires": list(self.needs()), "blocked_by": list(unmet)})
 
     def prepare(self) -> None:
         """Load what the check needs that costs time (a dataset); the grader calls
@@ -117,7 +157,7 @@ class Check:
 
     def from_outcome(self, outcome: Outcome, what: str) -> CheckResult:
         """The result for a call that did not return normally."""
-        status = {"timeout": Status.TIMEOUT, "crashed": Status.ERROR}.get(outcome.status, Status.ERROR)
+        status = Status.TIMEOUT if outcome.status == "timeout" else Status.ERROR
         if outcome.status == "timeout":
             message = f"{what} {outcome.error} (an infinite loop, or far too slow)"
         else:
@@ -146,7 +186,8 @@ class AttributeCheck(Check):
         from autograder.sandbox.client import Call
 
         expected = ctx.expected(self, "value", lambda ref: ref.get(self.target))
-        outcome = ctx.sandbox.run([Call(self.target, kind="attr")], timeout=self.timeout)[0]
+        outcome = ctx.sandbox.run([Call(self.target, kind="attr", max_bytes=reply_budget(expected))],
+                                  timeout=self.timeout)[0]
         if not outcome.ok:
             return self.from_outcome(outcome, short(self.target))
         return self.compare(outcome.value, expected)

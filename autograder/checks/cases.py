@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.base import Args, Check, Context, as_args
-from autograder.sandbox.client import Call
+from autograder.sandbox.client import Call, reply_budget
 
 
 def plain(value):
@@ -41,8 +41,8 @@ class CasesCheck(Check):
         calls = [as_args(c) for c in self.cases(ctx.rng(self.name))]
         expected = ctx.expected(self, "values", lambda ref: [
             ref.get(self.target)(*c.copy().args, **c.kwargs) for c in calls])
-        outcomes = ctx.sandbox.run([Call(self.target, c.args, c.kwargs) for c in calls],
-                                   timeout=self.timeout)
+        outcomes = ctx.sandbox.run([Call(self.target, c.args, c.kwargs, max_bytes=reply_budget(want))
+                                    for c, want in zip(calls, expected)], timeout=self.timeout)
         wrong = [problem for call, outcome, want in zip(calls, outcomes, expected)
                  if (problem := self._problem(function, call, outcome, want))]
         if not wrong:

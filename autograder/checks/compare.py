@@ -105,12 +105,25 @@ def leaves(tree, path: str = "") -> list[tuple[str, object]]:
     return [(path, tree)]
 
 
+def paired_leaves(got, expected, path: str = "") -> list[tuple[str, object, object]]:
+    """(path, got's leaf, expected's leaf) for every leaf of ``expected``, walking
+    its structure: dict entries by key, in expected's order, never by position.
+    Assumes ``conform(got, expected)`` passed (same keys and lengths)."""
+    if isinstance(expected, dict):
+        return [triple for key in expected
+                for triple in paired_leaves(got[key], expected[key], f"{path}[{key!r}]")]
+    if isinstance(expected, (tuple, list)):
+        return [triple for i, (g, e) in enumerate(zip(got, expected))
+                for triple in paired_leaves(g, e, f"{path}[{i}]")]
+    return [(path, got, expected)]
+
+
 def worst_mismatch(got, expected, rtol: float, atol: float) -> tuple[float, str] | None:
     """The largest violation of |got - expected| <= atol + rtol |expected| over all
     numeric leaves, as (absolute error, leaf path), or None when all agree.
     Assumes ``conform(got, expected)`` passed."""
     worst: tuple[float, str] | None = None
-    for (path, g), (_, e) in zip(leaves(got), leaves(expected)):
+    for path, g, e in paired_leaves(got, expected):
         if isinstance(e, str) or e is None:
             if g != e:
                 return (float("inf"), path)

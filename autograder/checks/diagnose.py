@@ -29,6 +29,15 @@ import numpy as np
 _CLOSE = dict(rtol=1e-5, atol=1e-8)
 LARGE_INPUT = 100.0  # |input| from which a NaN or inf is called an overflow
 HEATMAP_ROWS, HEATMAP_COLUMNS = 32, 32
+MAX_GROWTH = 64  # a value with more entries than this times the right answer's is not diagnosed
+
+
+def _comparable(got, expected) -> bool:
+    """Whether ``got`` is small enough to diagnose against ``expected``: checked
+    on the shapes alone, before any conversion (the diagnostics convert and
+    combine whole arrays, so a huge wrong-shaped reply must not reach them)."""
+    return np.size(got) <= MAX_GROWTH * max(1, np.size(expected)) \
+        if isinstance(got, np.ndarray) and isinstance(expected, (np.ndarray, numbers.Real)) else True
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
@@ -428,6 +437,8 @@ def describe(got, expected, *, inputs: dict | None = None, batch: int | None = N
     output of an elementwise layer (for the different-activation candidates);
     dout: the upstream gradient when ``got`` is a gradient, None for a value.
     """
+    if not _comparable(got, expected):
+        return None
     inputs = inputs or {}
     scalar = _float_array(expected) is not None and not np.ndim(expected)
     size = next((a.size for a in inputs.values() if isinstance(a, np.ndarray) and a.dtype.kind == "f"),
@@ -472,6 +483,8 @@ def heatmap(label: str, got, expected) -> dict | None:
     """{"label", "shape", "student", "reference"} for the report's error heatmap:
     the two arrays as 2-D nested lists, cropped to HEATMAP_ROWS x HEATMAP_COLUMNS.
     None unless both are real arrays of the same shape with at least two entries."""
+    if isinstance(got, np.ndarray) and got.shape != np.shape(expected):
+        return None
     got, expected = _float_array(got), _float_array(expected)
     if got is None or expected is None or got.shape != expected.shape or got.size < 2:
         return None

@@ -17,7 +17,7 @@ import numpy as np
 from autograder.checks import diagnose
 from autograder.checks.base import Args, Check, Context, as_args, short
 from autograder.checks.compare import conform, relative_error, worst_mismatch
-from autograder.sandbox.client import Call, Ref
+from autograder.sandbox.client import Call, Ref, reply_budget
 
 
 def _float_arrays(args: tuple) -> list[int]:
@@ -78,8 +78,9 @@ class GradientCheck(Check):
                                       lambda ref: self._reference_grads(ref, call.copy(), dout))
         return self._run_backward(ctx, rng, call, expected_out, dout, expected_grads)
 
-    def _perturbations(self, rng, call: Args, positions: list[int]):
-        """(arg index, dict key or None, flat index) triples and the calls for f(x+h), f(x-h)."""
+    def _perturbations(self, rng, call: Args, positions: list[int], budget: int):
+        """(arg index, dict key or None, flat index) triples and the calls for f(x+h), f(x-h);
+        budget: Call.max_bytes of each."""
         picks, calls = [], []
         for i in positions:
             for key, array in _leaves(call.args[i]):
@@ -91,15 +92,17 @@ class GradientCheck(Check):
                         target = shifted.args[i] if key is None else shifted.args[i][key]
                         target.reshape(-1)[flat] += sign * self.step
                         calls.append(Call(self.forward, shifted.args, shifted.kwargs,
-                                          pick=None if self.mode == "function" else 0))
+                                          pick=None if self.mode == "function" else 0, max_bytes=budget))
         return picks, calls
 
-    def _numerical(self, picks, outcomes, dout) -> dict | None:
-        """{(arg index, key): {flat index: numerical derivative}} or None if a call failed."""
+    def _numerical(self, picks, outcomes, dout, expected_out) -> dict | None:
+        """{(arg index, key): {flat index: numerical derivative}}, or None if a call
+        failed or returned something that is not shaped like ``expected_out``."""
         found: dict = {}
         for n, (i, key, flat) in enumerate(picks):
             plus, minus = outcomes[2 * n], outcomes[2 * n + 1]
-            if not (plus.ok and minus.ok):
+            if not (plus.ok and minus.ok) or conform(plus.value, expected_out) or \
+                    conform(minus.value, expected_out):
                 return None
             try:
                 delta = np.asarray(plus.value, dtype=np.float64) - np.asarray(minus.value, dtype=np.float64)
@@ -111,12 +114,14 @@ class GradientCheck(Check):
 
     def _run_backward(self, ctx, rng, call, expected_out, dout, expected_grads):
         wrt = self.wrt if self.wrt is not None else _float_arrays(call.args)
-        calls = [Call(self.forward, call.args, call.kwargs, pick=0 if self.mode == "layer" else None)]
+        out_budget, grads_budget = reply_budget(expected_out), reply_budget(expected_grads)
+        calls = [Call(self.forward, call.args, call.kwargs, pick=0 if self.mode == "layer" else None,
+                      max_bytes=out_budget)]
         if self.mode == "layer":
-            calls.append(Call(self.backward, (dout, Ref(0, 1))))
+            calls.append(Call(self.backward, (dout, Ref(0, 1)), max_bytes=grads_budget))
         else:
-            calls.append(Call(self.backward, (dout, *call.args)))
-        picks, perturbed = self._perturbations(rng, call, wrt)
+            calls.append(Call(self.backward, (dout, *call.args), max_bytes=grads_budget))
+        picks, perturbed = self._perturbations(rng, call, wrt, out_budget)
         outcomes = ctx.sandbox.run(calls + perturbed, timeout=self.timeout)
         problem = self.first_problem(outcomes[:2], [short(self.forward), short(self.backward)])
         if problem:
@@ -131,13 +136,14 @@ class GradientCheck(Check):
             if problem and not (type(got_grads) is tuple and len(got_grads) == len(expected_grads)):
                 return self.failed(problem)
             labelled = [(self._label(i), g, e, i, None) for i, g, e in zip(wrt, got_grads, expected_grads)]
-        numerical = self._numerical(picks, outcomes[2:], dout)
+        numerical = self._numerical(picks, outcomes[2:], dout, expected_out)
         batch = diagnose.batch_size(call.args)
         return self._score(labelled, numerical, forward_ok, batch, call, dout, expected_out)
 
     def _run_loss(self, ctx, rng, call, expected):
-        calls = [Call(self.forward, call.args, call.kwargs)]
-        picks, perturbed = self._perturbations(rng, call, [0])
+        budget = reply_budget(expected)
+        calls = [Call(self.forward, call.args, call.kwargs, max_bytes=budget)]
+        picks, perturbed = self._perturbations(rng, call, [0], budget)
         outcomes = ctx.sandbox.run(calls + perturbed, timeout=self.timeout)
         problem = self.first_problem(outcomes[:1], [short(self.forward)])
         if problem:
@@ -153,7 +159,7 @@ class GradientCheck(Check):
                         for key in expected[1]]
         else:
             labelled = [(name, got[1], expected[1], 0, None)]
-        numerical = self._numerical(picks, outcomes[1:], None)
+        numerical = self._numerical(picks, outcomes[1:], None, expected[0])
         batch = diagnose.batch_size(call.args)
         return self._score(labelled, numerical, value_ok, batch, call)
 

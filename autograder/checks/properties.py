@@ -1,6 +1,10 @@
 """Property checks: behaviour that fixed values miss (mean vs sum, linearity in
 dout, inputs left untouched), plus a custom hook for one-off properties.
-None of them needs the reference, so all run in public mode too."""
+None of them needs the reference, so all run in public mode too. A property
+says nothing about a function whose values are wrong (all-zero stubs are
+linear in dout and modify nothing), so rubrics make these checks require the
+function's value or gradient check (Check ``requires``; per function in
+NoInPlaceCheck)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.checks.base import Check, Context, as_args, short
-from autograder.checks.compare import conform, leaves, relative_error
-from autograder.sandbox.client import Call, Ref
+from autograder.checks.base import Args, Check, Context, as_args, needs_first, short
+from autograder.checks.compare import conform, paired_leaves, relative_error
+from autograder.sandbox.client import Call, Ref, reply_budget
 
 
 class BatchMeanCheck(Check):
@@ -29,9 +33,10 @@ class BatchMeanCheck(Check):
         doubled = list(call.args)
         for i in self.batch_args:
             doubled[i] = np.concatenate([call.args[i], call.args[i]], axis=0)
-        first, second = ctx.sandbox.run([Call(self.target, call.args, call.kwargs),
-                                         Call(self.target, tuple(doubled), call.kwargs)],
-                                        timeout=self.timeout)
+        first, second = ctx.sandbox.run(
+            [Call(self.target, call.args, call.kwargs, max_bytes=reply_budget(call.args)),
+             Call(self.target, tuple(doubled), call.kwargs, max_bytes=reply_budget(doubled))],
+            timeout=self.timeout)
         problem = self.first_problem([first, second], [short(self.target)] * 2)
         if problem:
             return problem
@@ -76,7 +81,8 @@ class LinearInDoutCheck(Check):
                                                                         **call.kwargs)[0]))
         d1, d2 = rng.standard_normal(shape), rng.standard_normal(shape)
         calls = [Call(self.forward, call.args, call.kwargs, ret=False)]
-        calls += [Call(self.backward, (d, Ref(0, 1))) for d in (d1, d2, 2.0 * d1 - 3.0 * d2)]
+        calls += [Call(self.backward, (d, Ref(0, 1)), max_bytes=reply_budget(call.args))
+                  for d in (d1, d2, 2.0 * d1 - 3.0 * d2)]
         outcomes = ctx.sandbox.run(calls, timeout=self.timeout)
         problem = self.first_problem(outcomes, [short(self.forward)] + [short(self.backward)] * 3)
         if problem:
@@ -86,7 +92,7 @@ class LinearInDoutCheck(Check):
             if conform(g, g1) is not None:
                 return self.failed(f"{short(self.backward)} returned differently shaped results "
                                    f"for different dout: {conform(g, g1)}")
-        for (path, a), (_, b), (_, c) in zip(leaves(g1), leaves(g2), leaves(g3)):
+        for (path, b, a), (_, c, _) in zip(paired_leaves(g2, g1), paired_leaves(g3, g1)):
             if isinstance(a, np.ndarray) and relative_error(c, 2.0 * a - 3.0 * b) > 1e-7:
                 return self.failed(f"{short(self.backward)}{path} is not linear in dout: "
                                    "backward(2 d1 - 3 d2) != 2 backward(d1) - 3 backward(d2). "
@@ -98,59 +104,89 @@ class LinearInDoutCheck(Check):
 class NoInPlaceCheck(Check):
     """None of ``targets`` modifies its array arguments: the worker echoes the
     arguments back after each call and the grader compares them with what it sent.
-    ``targets`` is a list of (target, inputs) pairs."""
+
+    ``targets`` lists (target, inputs) pairs or (target, inputs, check)
+    triples: a function with a check named earns its share only once that
+    check has passed. Each function is an equal share and a separate test: one
+    that fails, hangs or crashes costs its own share only, and the message
+    names only the functions that lose theirs.
+    """
 
     kind = "property"
 
-    def __init__(self, name, points, targets: list[tuple[str, Callable]], **options):
+    def __init__(self, name, points, targets: list[tuple], **options):
         super().__init__(name, points, **options)
-        self.targets = targets
+        self.targets = [(target, inputs, rest[0] if rest else None) for target, inputs, *rest in targets]
+
+    def needs(self) -> tuple[str, ...]:
+        return self.requires + tuple(check for _, _, check in self.targets if check)
 
     def run(self, ctx: Context):
         rng = ctx.rng(self.name)
-        sent = [as_args(inputs(rng)) for _, inputs in self.targets]
-        calls = [Call(target, call.args, call.kwargs, echo_args=True)
-                 for (target, _), call in zip(self.targets, sent)]
-        outcomes = ctx.sandbox.run(calls, timeout=self.timeout)
-        modified, failed, first_error = [], [], ""
-        for (target, _), call, outcome in zip(self.targets, sent, outcomes):
+        sent = [as_args(inputs(rng)) for _, inputs, _ in self.targets]
+        waiting = {i: check for i, (_, _, check) in enumerate(self.targets) if check and ctx.unmet([check])}
+        # A function whose own check timed out or errored is not called again; one with wrong
+        # values still is, since modifying an input in place may be why its values are wrong.
+        tested = [i for i in range(len(self.targets)) if i not in waiting or ctx.only_wrong([waiting[i]])]
+        calls = [Call(self.targets[i][0], sent[i].args, sent[i].kwargs, ret=False, echo_args=True)
+                 for i in tested]
+        outcomes = ctx.sandbox.run(calls, timeout=self.timeout, independent=True) if calls else []
+        modified, failed = {}, {}
+        for i, outcome in zip(tested, outcomes):
             if not outcome.ok:
-                failed.append(short(target))
-                first_error = first_error or outcome.error
-                continue
-            echoed = outcome.args
-            if type(echoed) is not tuple or len(echoed) != 2:
-                failed.append(short(target))
-                continue
-            before = (list(call.args), dict(call.kwargs))
-            for (path, old), (_, new) in zip(leaves(before), leaves(echoed)):
-                if isinstance(old, np.ndarray) and (type(new) is not np.ndarray or new.shape != old.shape
-                                                    or not np.array_equal(new, old, equal_nan=True)):
-                    modified.append(f"{short(target)} (argument {path})")
-                    break
-        checked = len(self.targets) - len(failed)
-        could_not = f"could not run {', '.join(failed)} (first error: {first_error})" if failed else ""
-        if checked == 0:
-            return self.failed(could_not)
+                failed[i] = outcome.error
+            elif (change := _changed_argument(sent[i], outcome.args)) is not None:
+                modified[i] = change
+        named = [short(target) for target, _, _ in self.targets]
+        parts = []
         if modified:
-            return self.failed("these functions modify their inputs in place: " + ", ".join(modified)
-                               + ". Work on copies (e.g. x = x.copy(), or x = x + 1 instead of x += 1)"
-                               + (f"; {could_not}" if could_not else ""),
-                               fraction=(checked - len(modified)) / len(self.targets))
-        if failed:
-            return self.failed(could_not, fraction=checked / len(self.targets))
-        return self.passed()
+            parts.append("these functions modify their inputs in place: "
+                         + ", ".join(f"{named[i]} ({change})" for i, change in modified.items())
+                         + ". Work on copies (e.g. x = x.copy(), or x = x + 1 instead of x += 1)")
+        if failed.keys() - waiting.keys():
+            parts.append("could not check " + "; ".join(f"{named[i]} ({error})" for i, error in failed.items()
+                                                          if i not in waiting))
+        uncredited = [i for i in waiting if i not in modified]
+        if uncredited:
+            parts.append("not credited until their own checks pass: " + ", ".join(
+                f"{named[i]} ({needs_first([waiting[i]])})" for i in uncredited))
+        lost = len(modified.keys() | failed.keys() | waiting.keys())
+        if not lost:
+            return self.passed()
+        return self.failed("; ".join(parts), fraction=1 - lost / len(self.targets),
+                           blocked_by=sorted({waiting[i] for i in uncredited}))
+
+
+def _changed_argument(sent: Args, echoed) -> str | None:
+    """Which argument came back changed ("argument [0]", "argument [0]['W1']",
+    "keyword argument ['X_val']"), or None."""
+    before = (list(sent.args), dict(sent.kwargs))
+    problem = conform(echoed, before, "the arguments")
+    if problem:
+        return f"the arguments came back changed: {problem}"
+    for path, new, old in paired_leaves(echoed, before):
+        if isinstance(old, np.ndarray) and not np.array_equal(new, old, equal_nan=True):
+            return f"argument {path[3:]}" if path.startswith("[0]") else f"keyword argument {path[3:]}"
+    return None
 
 
 class PropertyCheck(Check):
-    """A one-off property: ``verify(ctx, check)`` returns (fraction, message)."""
+    """A one-off property: ``verify(ctx, check)`` returns (fraction, message).
+    part_requires: checks that ``verify`` consults itself, one per part of the
+    property (``ctx.unmet``), listed in the rubric's dependency graph."""
 
     kind = "property"
 
-    def __init__(self, name, points, verify: Callable[[Context, Check], tuple[float, str]], **options):
+    def __init__(self, name, points, verify: Callable[[Context, Check], tuple[float, str]], *,
+                 part_requires: tuple[str, ...] = (), **options):
         super().__init__(name, points, **options)
-        self.verify = verify
+        self.verify, self.part_requires = verify, tuple(part_requires)
+
+    def needs(self) -> tuple[str, ...]:
+        return self.requires + self.part_requires
 
     def run(self, ctx: Context):
         fraction, message = self.verify(ctx, self)
-        return self.result(fraction, message) if fraction < 1 else self.passed(message)
+        if fraction >= 1:
+            return self.passed(message)
+        return self.result(fraction, message, blocked_by=ctx.unmet(self.part_requires))

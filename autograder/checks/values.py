@@ -11,7 +11,7 @@ from autograder.checks import diagnose
 from autograder.checks.base import Check, Context, as_args, short
 from autograder.checks.compare import conform, leaves, worst_mismatch
 from autograder.report.model import Status
-from autograder.sandbox.client import Call
+from autograder.sandbox.client import Call, reply_budget
 
 
 class ValueCheck(Check):
@@ -43,8 +43,8 @@ class ValueCheck(Check):
     def run(self, ctx: Context):
         call = as_args(self.inputs(ctx.rng(self.name)))
         expected = ctx.expected(self, "value", lambda ref: self._reference(ref, call.copy()))
-        outcome = ctx.sandbox.run([Call(self.target, call.args, call.kwargs, pick=self.pick)],
-                                  timeout=self.timeout)[0]
+        outcome = ctx.sandbox.run([Call(self.target, call.args, call.kwargs, pick=self.pick,
+                                        max_bytes=reply_budget(expected))], timeout=self.timeout)[0]
         if not outcome.ok:
             return self.from_outcome(outcome, short(self.target))
         return self.compare(outcome.value, expected, call, _parameter_names(ctx, self.target))

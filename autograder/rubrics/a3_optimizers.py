@@ -36,6 +36,7 @@ from autograder.checks import (
     ScheduleCheck,
     TrajectoryCheck,
 )
+from autograder.checks.base import needs_first
 from autograder.checks.compare import relative_error
 from autograder.checks.trajectory import Problem, Run, UpdateRules
 from autograder.rubrics.base import Rubric
@@ -100,6 +101,12 @@ def _state_problem(rule: str, keys: tuple[str, ...], first_step: Outcome, second
     return next((p for key in keys if (p := _state_value_problem(rule, key, config[key]))), None)
 
 
+def _waiting_for(ctx: Context, rule: str, what: str) -> str | None:
+    """'adam's state is credited once adam is right (needs 'adam' to pass first)' while the
+    trajectory check of ``rule`` has not passed, else None."""
+    return f"{what} is credited once {rule} is right ({needs_first([rule])})" if ctx.unmet([rule]) else None
+
+
 def state_in_config(ctx: Context, check: Check) -> tuple[float, str]:
     """After two steps the returned config holds the state keys of SPEC.md."""
     rng = ctx.rng(check.name)
@@ -111,7 +118,8 @@ def state_in_config(ctx: Context, check: Check) -> tuple[float, str]:
                   Call(f"optim:{rule}", (Ref(first, 0), problem.grads[1], Ref(first, 1)), pick=1)]
     outcomes = ctx.sandbox.run(calls, timeout=check.timeout)
     problems = [p for i, (rule, keys) in enumerate(STATE_KEYS.items())
-                if (p := _state_problem(rule, keys, outcomes[2 * i], outcomes[2 * i + 1]))]
+                if (p := _state_problem(rule, keys, outcomes[2 * i], outcomes[2 * i + 1])
+                    or _waiting_for(ctx, rule, f"{rule}'s state"))]
     if problems:
         return (len(STATE_KEYS) - len(problems)) / len(STATE_KEYS), "; ".join(problems) + "."
     return 1.0, ""
@@ -168,7 +176,8 @@ def fresh_arrays(ctx: Context, check: Check) -> tuple[float, str]:
     shared = [p for p in probes if outcomes[p.index].ok
               and outcomes[p.index].value is not False and outcomes[p.index].value is not np.False_]
     broken = {p.rule for p in probes if not outcomes[p.index].ok}
-    wrong = {p.rule for p in shared} | broken
+    waiting = set(ctx.unmet(steps))
+    wrong = {p.rule for p in shared} | broken | waiting
     if not wrong:
         return 1.0, ""
     fraction = (len(steps) - len(wrong)) / len(steps)
@@ -177,6 +186,7 @@ def fresh_arrays(ctx: Context, check: Check) -> tuple[float, str]:
         outcome = outcomes[steps[rule]]
         parts.append(f"{rule} failed: {outcome.error}" if not outcome.ok else
                      f"{rule} should return (next_w, config) with the state arrays in config")
+    parts += [_waiting_for(ctx, rule, rule) for rule in sorted(waiting - broken - {p.rule for p in shared})]
     if not shared:
         return fraction, "; ".join(parts) + "."
     return (fraction, "; ".join(parts) + ". Return new arrays (an expression such as w - lr * g makes "
@@ -341,14 +351,15 @@ checks = [
                     [Run(rule, None, 3) for rule in ("sgd", "sgd_momentum", "rmsprop", "adam", "adamw",
                                                      "sam_update")],
                     rules=OPTIMIZERS),
-    PropertyCheck("optimizer state in config", 1, state_in_config),
-    PropertyCheck("next_w and state are new arrays", 1, fresh_arrays),
+    PropertyCheck("optimizer state in config", 1, state_in_config, part_requires=tuple(STATE_KEYS)),
+    PropertyCheck("next_w and state are new arrays", 1, fresh_arrays, part_requires=("sgd", *STATE_KEYS)),
     NoInPlaceCheck("inputs are not modified in place", 1, [
-        ("optim:sgd", one_step_inputs("sgd", {"weight_decay": 0.1})),
-        ("optim:sgd_momentum", one_step_inputs("sgd_momentum", {"nesterov": True, "weight_decay": 0.1})),
-        ("optim:rmsprop", one_step_inputs("rmsprop", {"weight_decay": 0.1})),
-        ("optim:adam", one_step_inputs("adam", {"weight_decay": 0.1})),
-        ("optim:adamw", one_step_inputs("adamw", {})),
+        ("optim:sgd", one_step_inputs("sgd", {"weight_decay": 0.1}), "sgd weight decay"),
+        ("optim:sgd_momentum", one_step_inputs("sgd_momentum", {"nesterov": True, "weight_decay": 0.1}),
+         "sgd_momentum nesterov"),
+        ("optim:rmsprop", one_step_inputs("rmsprop", {"weight_decay": 0.1}), "rmsprop weight decay"),
+        ("optim:adam", one_step_inputs("adam", {"weight_decay": 0.1}), "adam weight decay"),
+        ("optim:adamw", one_step_inputs("adamw", {}), "adamw"),
     ]),
     TrajectoryCheck("sam_update", 2, [
         Run("sam_update", {"rho": 0.5, "base": "sgd", "base_config": {"learning_rate": 0.1}})],

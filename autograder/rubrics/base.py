@@ -35,6 +35,16 @@ class Rubric:
         duplicates = {name for name in names if names.count(name) > 1}
         if duplicates:
             raise ValueError(f"{self.id}: duplicate check names {sorted(duplicates)}")
+        for position, check in enumerate(self.checks):
+            later = [name for name in check.needs() if name not in names[:position]]
+            if later:
+                raise ValueError(f"{self.id}: {check.name!r} requires {later}, which are not earlier checks")
+
+    @property
+    def dependencies(self) -> dict[str, list[str]]:
+        """{check: the earlier checks it requires}, for the checks that require any
+        (what a report uses to say "probably caused by the failing <check>")."""
+        return {check.name: list(check.needs()) for check in self.checks if check.needs()}
 
     @property
     def max_score(self) -> float:

@@ -18,6 +18,8 @@ from autograder.sandbox.runtime import runtime_dir
 from autograder.sandbox.scratch import ScratchDir, sweep_stale_once
 
 OUTPUT_LIMIT = 64 * 1024
+DEFAULT_REPLY_BYTES = 64 << 20
+FRAME_OVERHEAD = 1 << 20  # the reply's JSON header and archive directory
 PINNED_THREADS = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
@@ -44,6 +46,9 @@ class Call:
     ret: send the value back (False keeps opaque values such as caches in the worker).
     pick: return only element ``pick`` of a tuple result.
     echo_args: also send back the arguments after the call (in-place checks).
+    max_bytes: the most bytes of arrays the returned value may hold (default
+        DEFAULT_REPLY_BYTES); checks derive it from what they expect back
+        (reply_budget), so a far larger reply is dropped unread and the call fails.
     """
 
     target: str
@@ -53,11 +58,25 @@ class Call:
     ret: bool = True
     pick: int | None = None
     echo_args: bool = False
+    max_bytes: int | None = None
+
+    def frame_limit(self) -> int:
+        """The most bytes the reply frame of this call may take."""
+        value = DEFAULT_REPLY_BYTES if self.max_bytes is None else self.max_bytes
+        echoed = 2 * protocol.array_bytes((self.args, self.kwargs)) if self.echo_args else 0
+        return value + echoed + FRAME_OVERHEAD
+
+    def refers_back(self) -> bool:
+        """Whether an argument stands for the result of another call (a Ref)."""
+        return _has_ref((self.args, self.kwargs))
 
 
 @dataclass
 class Outcome:
-    """What one call gave: status is ok, error, timeout or crashed."""
+    """What one call gave: status is ok, error, timeout, crashed, or skipped
+    (not run: an earlier call of the same request timed out or crashed, and
+    took the worker with it; ``error`` names that call). ``seconds`` is
+    measured by the grader."""
 
     status: str
     value: Any = None
@@ -68,6 +87,22 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+def reply_budget(expected, factor: int = 64, floor: int = 1 << 20) -> int:
+    """Call.max_bytes for a call whose right answer is ``expected``: room for
+    a wrong dtype or a missing reduction (an extra batch axis), not for more."""
+    return min(DEFAULT_REPLY_BYTES, max(floor, factor * protocol.array_bytes(expected)))
+
+
+def _has_ref(value) -> bool:
+    if isinstance(value, Ref):
+        return True
+    if type(value) in (tuple, list):
+        return any(_has_ref(v) for v in value)
+    if type(value) is dict:
+        return any(_has_ref(v) for v in value.values())
+    return False
 
 
 def _wire(value):
@@ -236,42 +271,33 @@ class Sandbox:
         return self._output[name]
 
     # -- requests ------------------------------------------------------
-    def _exchange(self, request: dict, timeout: float) -> Outcome:
-        """Send one request and wait for the reply, killing the worker on timeout."""
-        started = time.perf_counter()
-        box: dict = {}
-
-        def receive() -> None:
-            try:
-                box["reply"] = protocol.read_frame(self._response_fd)
-            except EOFError:
-                box["eof"] = True
-            except protocol.ProtocolError as exc:
-                box["bad"] = str(exc)
-            except OSError as exc:
-                box["eof"] = str(exc)
-
-        try:
-            protocol.write_frame(self._request_fd, request)
-        except OSError:
-            self._kill()
-            return Outcome("crashed", error=self._crash_message())
-        reader = threading.Thread(target=receive, daemon=True)
-        reader.start()
-        reader.join(timeout)
-        seconds = time.perf_counter() - started
-        if reader.is_alive():
-            self._kill()
-            self.restarts += 1
-            return Outcome("timeout", error=f"timed out after {timeout:g} s", seconds=seconds)
-        if "reply" in box and isinstance(box["reply"], dict):
-            reply = box["reply"]
-            return Outcome(reply.get("status", "ok") if "results" not in reply else "ok",
-                           value=reply, error=str(reply.get("error", "")), seconds=seconds)
-        message = self._crash_message() if "eof" in box else f"unreadable reply ({box.get('bad')})"
+    def _lost(self, status: str, error: str = "") -> Outcome:
+        """Kill the worker after a call that timed out or broke the channel."""
+        if status == "crashed" and not error:
+            error = self._crash_message()
         self._kill()
         self.restarts += 1
-        return Outcome("crashed", error=message, seconds=seconds)
+        return Outcome(status, error=error)
+
+    def _exchange(self, request: dict, timeout: float) -> Outcome:
+        """Send a one-reply request (an import) and wait for the reply, killing the worker on timeout."""
+        started = time.monotonic()
+        try:
+            protocol.write_frame(self._request_fd, request)
+            reply = protocol.read_frame(self._response_fd, FRAME_OVERHEAD, started + timeout)
+        except TimeoutError:
+            outcome = self._lost("timeout", f"timed out after {timeout:g} s")
+        except (EOFError, OSError):
+            outcome = self._lost("crashed")
+        except protocol.ProtocolError as exc:
+            outcome = self._lost("crashed", f"unreadable reply ({exc})")
+        else:
+            if isinstance(reply, dict) and reply.get("status") in ("ok", "error"):
+                outcome = Outcome(reply["status"], value=reply, error=str(reply.get("error", ""))[:1000])
+            else:
+                outcome = self._lost("crashed", "the worker sent a malformed reply")
+        outcome.seconds = time.monotonic() - started
+        return outcome
 
     def _crash_message(self) -> str:
         code = self._process.poll() if self._process else None
@@ -286,45 +312,104 @@ class Sandbox:
             return f"the worker process was killed by signal {-code} (a crash or a resource limit)"
         return f"the worker process exited (code {code}) during the call, e.g. through sys.exit() or os._exit()"
 
-    def run(self, calls: list[Call], timeout: float | None = None) -> list[Outcome]:
-        """Run a list of calls in one round trip; one Outcome per call."""
-        timeout = self.timeout if timeout is None else timeout
+    def _receive(self, index: int, call: Call, deadline: float, timeout: float) -> Outcome:
+        """Read the reply frame of call ``index`` of the request in flight."""
+        try:
+            reply = protocol.read_frame(self._response_fd, call.frame_limit(), deadline)
+        except protocol.FrameTooLarge as exc:
+            return Outcome("error", error=f"returned {exc.size / 2**20:.1f} MiB, more than the "
+                                          f"{call.frame_limit() / 2**20:.1f} MiB this check accepts "
+                                          "(is the shape of what it returns right?)")
+        except TimeoutError:
+            return self._lost("timeout", f"timed out after {timeout:g} s")
+        except (EOFError, OSError):
+            return self._lost("crashed")
+        except protocol.ProtocolError as exc:
+            return self._lost("crashed", f"unreadable reply ({exc})")
+        if not isinstance(reply, dict) or reply.get("call") != index or \
+                reply.get("status") not in ("ok", "error"):
+            return self._lost("crashed", "the worker's reply was out of order or malformed "
+                                         "(did the code write to the grader's channel?)")
+        return Outcome(reply["status"], value=reply.get("value"), error=str(reply.get("error", ""))[:1000],
+                       args=reply.get("args"))
+
+    def _stream(self, calls: list[Call], timeout: float) -> list[Outcome | None]:
+        """Send the calls as one request and read one reply frame per call as the
+        worker finishes it, so a timeout or crash is charged to the call that was
+        running; the calls after it are None (not run)."""
         outcomes: list[Outcome | None] = [None] * len(calls)
-        for i, call in enumerate(calls):
-            module = call.target.partition(":")[0]
-            if call.kind != "task" and module in self.import_errors:
-                outcomes[i] = Outcome("error", error=self.import_errors[module])
-        if all(outcome is not None for outcome in outcomes):
-            return outcomes  # type: ignore[return-value]
-        if self._process is None:
-            self._start()
-            for i, call in enumerate(calls):
-                module = call.target.partition(":")[0]
-                if outcomes[i] is None and call.kind != "task" and module in self.import_errors:
-                    outcomes[i] = Outcome("error", error=self.import_errors[module])
         wire = [{"kind": c.kind, "target": c.target, "args": _wire(list(c.args)),
                  "kwargs": _wire(dict(c.kwargs)), "ret": c.ret, "pick": c.pick,
                  "echo_args": c.echo_args} for c in calls]
-        reply = self._exchange({"op": "run", "calls": wire}, timeout)
-        if reply.status != "ok":
-            return [o or Outcome(reply.status, error=reply.error, seconds=reply.seconds)
-                    for o in outcomes]
-        results = reply.value.get("results") if isinstance(reply.value, dict) else None
-        if not isinstance(results, list) or len(results) != len(calls):
-            return [o or Outcome("error", error="the worker sent a malformed reply")
-                    for o in outcomes]
-        for i, item in enumerate(results):
-            if outcomes[i] is not None:
-                continue
-            if not isinstance(item, dict) or item.get("status") not in ("ok", "error"):
-                outcomes[i] = Outcome("error", error="the worker sent a malformed reply")
-                continue
-            seconds = item.get("seconds") if isinstance(item.get("seconds"), float) else 0.0
-            outcomes[i] = Outcome(item["status"], value=item.get("value"),
-                                  error=str(item.get("error", ""))[:1000],
-                                  args=item.get("args"), seconds=seconds)
-        return outcomes  # type: ignore[return-value]
+        started = time.monotonic()
+        try:
+            protocol.write_frame(self._request_fd, {"op": "run", "calls": wire})
+        except OSError:
+            outcomes[0] = self._lost("crashed")
+            return outcomes
+        for index, call in enumerate(calls):
+            outcome = self._receive(index, call, started + timeout, timeout)
+            now = time.monotonic()
+            outcome.seconds, started = now - started, now
+            outcomes[index] = outcome
+            if self._process is None:
+                break
+        return outcomes
+
+    def run(self, calls: list[Call], timeout: float | None = None, *,
+            independent: bool = False) -> list[Outcome]:
+        """Run a list of calls in one round trip; one Outcome per call.
+
+        ``timeout`` bounds the whole request. A call that times out or takes
+        the worker down gets that status and the calls after it are skipped;
+        with ``independent`` (separate tests, e.g. one call per function), they
+        run instead in a fresh worker with a fresh timeout, except calls that
+        refer to earlier results or call a function that already timed out or
+        crashed in this run.
+        """
+        timeout = self.timeout if timeout is None else timeout
+        outcomes: list[Outcome | None] = [None] * len(calls)
+        self._fail_imports(calls, outcomes)
+        lost: dict[str, Outcome] = {}  # target -> the outcome that took the worker down
+        while todo := [i for i, outcome in enumerate(outcomes)
+                       if outcome is None and (not lost or _retryable(calls[i], lost))]:
+            if self._process is None:
+                self._start()
+                self._fail_imports(calls, outcomes)
+                if all(outcomes[i] is not None for i in todo):
+                    break
+            # The first request holds every call, so that Refs keep their indices; a
+            # retry holds only calls without Refs.
+            sent = todo if lost else list(range(len(calls)))
+            for i, outcome in zip(sent, self._stream([calls[i] for i in sent], timeout)):
+                if outcome is not None and outcome.status in ("timeout", "crashed"):
+                    lost.setdefault(calls[i].target, outcome)
+                if outcomes[i] is None:
+                    outcomes[i] = outcome
+            if not independent:
+                break
+        return [outcome or _skipped(call, lost) for call, outcome in zip(calls, outcomes)]
+
+    def _fail_imports(self, calls: list[Call], outcomes: list[Outcome | None]) -> None:
+        """Give calls into a module that failed to import that module's error."""
+        for i, call in enumerate(calls):
+            module = call.target.partition(":")[0]
+            if outcomes[i] is None and call.kind != "task" and module in self.import_errors:
+                outcomes[i] = Outcome("error", error=self.import_errors[module])
 
     def call(self, target: str, *args, timeout: float | None = None, **kwargs) -> Outcome:
         """Convenience: run a single function call."""
         return self.run([Call(target, args, kwargs)], timeout=timeout)[0]
+
+
+def _skipped(call: Call, lost: dict[str, Outcome]) -> Outcome:
+    """The outcome of a call that was not run because ``lost`` took the worker down."""
+    target, outcome = (call.target, lost[call.target]) if call.target in lost else next(iter(lost.items()))
+    what = "timed out" if outcome.status == "timeout" else "crashed the worker"
+    when = "on an earlier call" if target == call.target else "before it"
+    return Outcome("skipped", error=f"not run: {target.split(':')[-1]} {what} {when}")
+
+
+def _retryable(call: Call, lost: dict) -> bool:
+    """Whether a call not run because of another call's timeout or crash can run on its own."""
+    return not call.refers_back() and call.target not in lost

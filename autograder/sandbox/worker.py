@@ -5,11 +5,15 @@ file descriptors (requests in, responses out); the student's stdout and stderr
 are separate pipes the grader reads and truncates. Everything the worker sends
 back is treated by the grader as untrusted data.
 
-A request is ``{"op": "import", "module": NAME}`` or ``{"op": "run", "calls":
-[...]}``; each call is a dict with ``kind`` ("call", "attr" or "task"),
-``target`` ("module:name"), ``args``, ``kwargs``, ``ret``, ``pick`` and
-``echo_args``. An argument ``{"__ref__": [i, index]}`` stands for the result
-of call ``i`` of the same request (or its element ``index``).
+A request is ``{"op": "import", "module": NAME}``, answered by one frame
+``{"status", "error"}``, or ``{"op": "run", "calls": [...]}``, answered by
+one frame per call, sent as soon as that call returns: ``{"call": i,
+"status", "value", "error", "args", "seconds"}``. So when a call hangs or
+kills the worker, the grader has the replies of the calls before it and knows
+which call was running. Each call is a dict with ``kind`` ("call", "attr" or
+"task"), ``target`` ("module:name"), ``args``, ``kwargs``, ``ret``, ``pick``
+and ``echo_args``. An argument ``{"__ref__": [i, index]}`` stands for the
+result of call ``i`` of the same request (or its element ``index``).
 """
 
 from __future__ import annotations
@@ -124,12 +128,12 @@ def _run_call(call: dict, results: list):
     return value, echoed
 
 
-def _run(calls: list) -> list:
+def _run(calls: list):
+    """Run the calls in order, yielding each one's reply as soon as it returns."""
     results: list = []
-    replies = []
-    for call in calls:
+    for index, call in enumerate(calls):
         started = time.perf_counter()
-        reply: dict = {}
+        reply: dict = {"call": index}
         try:
             value, echoed = _run_call(call, results)
             results.append(("ok", value))
@@ -147,15 +151,25 @@ def _run(calls: list) -> list:
                 reply["args"] = echoed
         except _Failed as exc:
             results.append(("error", None))
-            reply = {"status": "error", "error": str(exc)}
+            reply = {"call": index, "status": "error", "error": str(exc)}
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             _only_the_worker_goes_on()
             results.append(("error", None))
-            reply = {"status": "error", "error": describe_exception(exc)}
+            reply = {"call": index, "status": "error", "error": describe_exception(exc)}
         _only_the_worker_goes_on()
         reply["seconds"] = time.perf_counter() - started
-        replies.append(reply)
-    return replies
+        yield reply
+
+
+def _send(response_fd: int, reply: dict) -> None:
+    """Write one reply frame; a value that cannot be encoded becomes an error reply."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        protocol.write_frame(response_fd, reply)
+    except Exception as exc:  # noqa: BLE001 - e.g. an unencodable monkeypatched value
+        protocol.write_frame(response_fd, {"call": reply.get("call"), "status": "error",
+                                           "error": f"could not send the result: {exc}"})
 
 
 def serve(request_fd: int, response_fd: int) -> None:
@@ -166,6 +180,10 @@ def serve(request_fd: int, response_fd: int) -> None:
         except EOFError:
             return
         op = request.get("op")
+        if op == "run":
+            for reply in _run(request["calls"]):
+                _send(response_fd, reply)
+            continue
         if op == "import":
             try:
                 student_module(request["module"])
@@ -173,17 +191,9 @@ def serve(request_fd: int, response_fd: int) -> None:
             except ImportError as exc:
                 reply = {"status": "error", "error": str(exc)}
             _only_the_worker_goes_on()
-        elif op == "run":
-            reply = {"results": _run(request["calls"])}
         else:
             reply = {"status": "error", "error": f"unknown op {op!r}"}
-        sys.stdout.flush()
-        sys.stderr.flush()
-        try:
-            protocol.write_frame(response_fd, reply)
-        except Exception as exc:  # noqa: BLE001 - e.g. an unencodable monkeypatched value
-            protocol.write_frame(response_fd, {"results": [], "status": "error",
-                                               "error": f"could not send the result: {exc}"})
+        _send(response_fd, reply)
 
 
 def main(argv: list[str] | None = None) -> None:
