@@ -14,6 +14,7 @@ from autograder.rubrics.base import Rubric
 from autograder.sandbox import protocol
 from autograder.sandbox.client import Sandbox
 from autograder.sandbox.isolation import DESCRIPTIONS
+from autograder.sandbox.submission_tree import BadSubmission, check_tree
 
 PUBLIC_SEED = 1234
 EXPECTED_DIR = Path(__file__).resolve().parent / "rubrics" / "expected"
@@ -55,6 +56,11 @@ def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path |
                               rubric.modules)
         stored = None
     checks = [c for c in rubric.checks if only is None or c.name in only]
+    try:
+        if Path(submission).is_dir():
+            check_tree(submission)
+    except BadSubmission as exc:
+        return ungradable(rubric, submission, seed, str(exc), checks, "check" if public else "grade")
     threading.Thread(target=_prepare, args=(checks,), daemon=True).start()
     results: list[CheckResult] = []
     with Sandbox(submission, rubric.modules, timeout=timeout or rubric.timeout,
@@ -69,6 +75,16 @@ def grade(rubric: Rubric, submission: str | Path, *, reference_dir: str | Path |
         notes.append(f"sandbox: {DESCRIPTIONS[sandbox.isolation]}")
     return GradeReport(rubric.id, str(submission), results, seed, time.perf_counter() - started,
                        "check" if public else "grade", notes, sandbox.output("stdout"))
+
+
+def ungradable(rubric: Rubric, submission: str | Path, seed: int, reason: str,
+               checks: list | None = None, mode: str = "grade") -> GradeReport:
+    """A report that gives every check 0 points because the submission could not be
+    graded at all, each with the same one-line reason."""
+    message = f"the submission could not be graded: {reason}"
+    results = [CheckResult(check.name, 0.0, check.points, Status.ERROR, message)
+               for check in (rubric.checks if checks is None else checks)]
+    return GradeReport(rubric.id, str(submission), results, seed, 0.0, mode, [message])
 
 
 def _prepare(checks) -> None:

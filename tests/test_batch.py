@@ -231,16 +231,18 @@ def test_dashboard_links_every_student_report(graded_batch):
 
 
 def test_a_changed_submission_is_regraded_and_the_others_kept(graded_batch):
+    """Kept: the graded records of unchanged submissions. Regraded: the changed one,
+    and the two that could not be graded (an error is never kept)."""
     root, _ = graded_batch
     out = root / "out"
     stamps = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (out / "results").glob("*.json")}
     materialize_reference("a1_backprop", root / "subs" / "buggy_dir")  # the student fixes the bug
     summary = run_batch(root / "subs", "a1", out, jobs=1, progress=False, log=lambda message: None)
     assert summary["seed"] == 11  # the batch's seed is kept
-    assert (summary["graded_now"], summary["resumed"]) == (1, 5)
-    changed = [p.name for p in (out / "results").glob("*.json")
-               if (p.stat().st_ino, p.stat().st_mtime_ns) != stamps[p.name]]
-    assert changed == ["buggy_dir.json"]
+    assert (summary["graded_now"], summary["resumed"]) == (3, 3)
+    changed = sorted(p.name for p in (out / "results").glob("*.json")
+                     if (p.stat().st_ino, p.stat().st_mtime_ns) != stamps[p.name])
+    assert changed == ["buggy_dir.json", "not_a_zip.json", "zip_slip.json"]
     assert json.loads((out / "results" / "buggy_dir.json").read_text())["score"] == load_rubric("a1").max_score
 
 

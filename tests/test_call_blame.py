@@ -5,7 +5,9 @@ code writes into the reply pipe costs only that student's call."""
 from __future__ import annotations
 
 import copy
+import shutil
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from autograder.report.model import Status
 from autograder.rubrics import load_rubric
 from autograder.sandbox import Call, Ref, Sandbox
 
+HOSTILE = Path(__file__).parent / "hostile"
 MODULE = """
 import os, time
 import numpy as np
@@ -39,46 +42,10 @@ def huge(x):
     return np.zeros((5000, 5000))
 """
 
-# Student code that finds the worker's reply pipe (a write-only pipe other than
-# stdout and stderr) and writes its own frame there: 0.5 MiB that the old decoder
-# inflated to 1.5 GiB, one copy per reference to a deflate-compressed member.
-FORGER = """
-import io, json, os, stat, struct, fcntl, zipfile
-import numpy as np
-
-def _reply_pipe():
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        try:
-            if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode) and \\
-                    fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
-                return fd
-        except OSError:
-            pass
-
-def _npy(array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array)
-    return buffer.getvalue()
-
-def bomb(x):
-    references = [{"__array__": "a0"}] * 3000
-    reply = [["status", "ok"], ["value", references]]  # the old reply format, and the new one
-    header = json.dumps({"__dict__": [["results", [{"__dict__": reply}]], ["call", 0], *reply]})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr("__header__.npy", _npy(np.frombuffer(header.encode(), dtype=np.uint8)))
-        bundle.writestr("a0.npy", _npy(np.zeros(1 << 16)))
-    body = buffer.getvalue()
-    os.write(_reply_pipe(), struct.pack("<Q", len(body)) + body)
-    return x
-"""
-
-
 @pytest.fixture()
 def submission(tmp_path):
     (tmp_path / "mod.py").write_text(MODULE)
-    (tmp_path / "forger.py").write_text(FORGER)
+    shutil.copy(HOSTILE / "reply_pipe_bomb.py", tmp_path / "forger.py")
     return tmp_path
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.batch.unpack import UnsafeArchive, extract_zip, submission_root
-from autograder.report.model import CheckResult, GradeReport, Status
+from autograder.report.model import GradeReport
 from autograder.sandbox.scratch import ScratchDir
+from autograder.sandbox.submission_tree import BadSubmission, check_tree
 
 PR_SET_PDEATHSIG = 1
 
@@ -47,13 +48,10 @@ def init_pool_process(batch_pid: int) -> None:
 
 def failed_report(assignment: str, job: Job, reason: str) -> GradeReport:
     """A report that gives every check 0 points because the submission could not be graded."""
+    from autograder.grading import ungradable
     from autograder.rubrics import load_rubric
 
-    rubric = load_rubric(assignment)
-    message = f"the submission could not be graded: {reason}"
-    results = [CheckResult(check.name, 0.0, check.points, Status.ERROR, message)
-               for check in rubric.checks]
-    return GradeReport(rubric.id, job.path, results, job.seed, 0.0, "grade", [message])
+    return ungradable(load_rubric(assignment), job.path, job.seed, reason)
 
 
 def grade_job(job: Job) -> tuple[GradeReport, str | None]:
@@ -69,9 +67,10 @@ def grade_job(job: Job) -> tuple[GradeReport, str | None]:
         if scratch:
             extract_zip(source, scratch.path)
         root = submission_root(scratch.path if scratch else source)
+        check_tree(root)
         report = grade(rubric, root, seed=job.seed, reference_dir=job.reference,
                        data_root=job.data_root, options=job.options)
-    except UnsafeArchive as exc:
+    except (UnsafeArchive, BadSubmission) as exc:
         return failed_report(rubric.id, job, str(exc)), str(exc)
     except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
         reason = f"internal grader error ({type(exc).__name__}: {exc})"

@@ -26,6 +26,7 @@ from autograder.batch.store import (RESULTS, OutputDir, record, report_from_reco
 from autograder.batch.submissions import Submission, content_hash, discover
 from autograder.batch.summary import grades_csv, summarise
 from autograder.report.dashboard import render_dashboard
+from autograder.sandbox.submission_tree import shown
 
 EXTRA_SUFFIXES = {"text": ".txt", "gradescope": ".gradescope.json", "html": ".html",
                   "junit": ".junit.xml", "markdown": ".md"}
@@ -67,6 +68,9 @@ def run_batch(submissions_dir: str | Path, assignment: str, output: str | Path, 
         records: dict[str, dict] = {}
         todo: list[tuple[Submission, str]] = []
         for submission in submissions:
+            if submission.problem:
+                todo.append((submission, ""))
+                continue
             digest = _hash_or_reason(submission)
             saved = out.finished(submission.student, rubric.id, seed, digest, checks, settings)
             if saved is None:
@@ -80,6 +84,9 @@ def run_batch(submissions_dir: str | Path, assignment: str, output: str | Path, 
                   disable=None if progress is None else not progress) as bar:
             for submission, digest, report, error in _grade_all(todo, rubric.id, seed, reference, jobs,
                                                                 settings):
+                if error:
+                    log(f"{submission.student}: not graded: {error}")
+                report.submission = shown(report.submission)  # the path may hold any bytes
                 data = record(report, submission.student, digest, error, settings)
                 write_json(out.result_path(submission.student), data)
                 _write_extras(out, data, formats, overwrite=True)
@@ -114,45 +121,61 @@ def _hash_or_reason(submission: Submission) -> str:
 
 def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
                reference: str | None, jobs: int, settings: dict) -> Iterator[tuple]:
-    """Yield (submission, hash, report, error) as pool processes finish them.
+    """Yield (submission, hash, report, error) as they are done.
 
-    A pool process that dies (not the student's code, which runs in its own
-    sandbox worker, but the grader itself, e.g. out of memory) breaks the
-    pool: the unfinished submissions get one more try in a fresh pool, then
-    a report saying the grader died.
+    Submissions refused at discovery come first, ungraded. A pool process that
+    dies (not the student's code, which runs in its own sandbox worker, but the
+    grader itself, e.g. out of memory) breaks the whole pool: every submission
+    it had not finished is then graded again one at a time, each in a fresh
+    pool of its own, so the one that kills its grader is recorded as such and
+    the others are graded.
     """
-    pending = {submission.student: (submission, digest) for submission, digest in todo}
+    def job(submission: Submission) -> Job:
+        return Job(submission.student, str(submission.path), assignment, seed, reference,
+                   settings["data_root"], settings["options"])
 
-    def job(student: str, submission: Submission) -> Job:
-        return Job(student, str(submission.path), assignment, seed, reference, settings["data_root"],
-                   settings["options"])
+    for submission, digest in todo:
+        if submission.problem:
+            yield submission, digest, failed_report(assignment, job(submission), submission.problem), \
+                submission.problem
+    pending = [(submission, digest) for submission, digest in todo if not submission.problem]
+    if not pending:
+        return
+    lost = yield from _in_pool(pending, jobs, job, assignment, last_try=False)
+    for one in lost:
+        yield from _in_pool([one], 1, job, assignment, last_try=True)
 
-    for last_try in (False, True):
-        if not pending:
-            return
-        pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending))),
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init_pool_process, initargs=(os.getpid(),))
-        try:
-            futures = {pool.submit(grade_job, job(student, submission)): student
-                       for student, (submission, _) in pending.items()}
-            for future in as_completed(futures):
-                student = futures[future]
-                try:
-                    report, error = future.result()
-                except BrokenProcessPool:
-                    if not last_try:
-                        continue
-                    error = "the grader process died while grading it"
-                    report = failed_report(assignment, job(student, pending[student][0]), error)
-                submission, digest = pending.pop(student)
-                yield submission, digest, report, error
-        except BaseException:  # Ctrl-C or a failed write: stop the graders now, not after their jobs
-            for process in list(pool._processes.values()):  # no public API before Python 3.14
-                process.kill()
-            raise
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+
+def _in_pool(group: list[tuple[Submission, str]], jobs: int, job: Callable[[Submission], Job],
+             assignment: str, last_try: bool):
+    """Grade ``group`` in one pool of ``jobs`` processes, yielding what finishes;
+    returns the part of the group the pool lost by breaking (empty on the last
+    try, which records those as not graded instead)."""
+    lost = []
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(group))),
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=init_pool_process, initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(grade_job, job(submission)): (submission, digest)
+                   for submission, digest in group}
+        for future in as_completed(futures):
+            submission, digest = futures[future]
+            try:
+                report, error = future.result()
+            except BrokenProcessPool:
+                if not last_try:
+                    lost.append((submission, digest))
+                    continue
+                error = "the grader process died while grading it"
+                report = failed_report(assignment, job(submission), error)
+            yield submission, digest, report, error
+    except BaseException:  # Ctrl-C or a failed write: stop the graders now, not after their jobs
+        for process in list(pool._processes.values()):  # no public API before Python 3.14
+            process.kill()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return sorted(lost, key=lambda pair: pair[0].student)
 
 
 def _write_extras(out: OutputDir, data: dict, formats: tuple[str, ...], overwrite: bool) -> None:

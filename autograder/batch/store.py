@@ -127,9 +127,11 @@ class OutputDir:
     def finished(self, student: str, assignment: str, seed: int, content_hash: str,
                  checks: list[str], settings: dict) -> dict | None:
         """The saved record of ``student`` if it is complete and still current:
-        same assignment, seed, submission contents, rubric checks and settings; else None."""
+        same assignment, seed, submission contents, rubric checks and settings, and
+        graded (a record of a submission that could not be graded is never kept,
+        since the grader may have been at fault); else None."""
         data = self._read(self.result_path(student))
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or data.get("error") is not None:
             return None
         results = data.get("results")
         if (data.get("assignment") != assignment or data.get("seed") != seed

@@ -3,6 +3,9 @@
 A submissions directory holds one entry per student: a directory or a
 ``.zip`` file. The student's name is the entry's name without ``.zip``.
 Hidden entries (names starting with ".") and anything else are ignored.
+A submission that cannot be graded as it is (a name that is not UTF-8 or too
+long for the results files, a FIFO or device inside the folder) is found
+here, with the reason, and never opened.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.batch.unpack import IGNORED_NAMES
+from autograder.sandbox.submission_tree import BadSubmission, check_tree, name_problem, shown
+
+MAX_NAME_BYTES = 200  # results/NAME.gradescope.json and its temporary twin must fit in 255 bytes
 
 
 class BatchInputError(Exception):
@@ -21,10 +27,12 @@ class BatchInputError(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    """student: the name used for its results files; path: the directory or zip."""
+    """student: the name used for its results files; path: the directory or zip;
+    problem: why it cannot be graded (one line), or None."""
 
     student: str
     path: Path
+    problem: str | None = None
 
     @property
     def is_zip(self) -> bool:
@@ -47,16 +55,34 @@ def discover(directory: str | Path, exclude: tuple[Path, ...] = ()) -> list[Subm
         if entry.name.startswith(".") or entry.resolve() in skip:
             continue
         if entry.is_dir():
-            student = entry.name
+            student, problem = _student_name(entry.name)
+            if problem is None:
+                try:
+                    check_tree(entry)
+                except BadSubmission as exc:
+                    problem = str(exc)
         elif entry.is_file() and entry.suffix.lower() == ".zip":
-            student = entry.stem
+            student, problem = _student_name(entry.stem)
         else:
             continue
         if student in found:
-            raise BatchInputError(f"two submissions for {student}: {found[student].path.name} and "
-                                  f"{entry.name}; keep one")
-        found[student] = Submission(student, entry)
+            raise BatchInputError(f"two submissions for {student}: {shown(found[student].path.name)} and "
+                                  f"{shown(entry.name)}; keep one")
+        found[student] = Submission(student, entry, problem)
     return sorted(found.values(), key=lambda s: s.student)
+
+
+def _student_name(name: str) -> tuple[str, str | None]:
+    """(the student's name for results files and reports, why the entry's own name
+    cannot be that name or None). An unusable name is shown readably, cut short and
+    made unique with a hash of its bytes."""
+    problem = name_problem(name)
+    size = len(os.fsencode(name))
+    if problem is None and size <= MAX_NAME_BYTES:
+        return name, None
+    why = problem or f"is {size} bytes long (at most {MAX_NAME_BYTES})"
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    return f"{shown(name)[:60]}-{digest}", f"the submission's name {why}: rename it"
 
 
 def content_hash(submission: Submission) -> str:

@@ -16,6 +16,7 @@ from autograder.sandbox import isolation, protocol
 from autograder.sandbox.isolation import Limits
 from autograder.sandbox.runtime import runtime_dir
 from autograder.sandbox.scratch import ScratchDir, sweep_stale_once
+from autograder.sandbox.submission_tree import BadSubmission, check_tree
 
 OUTPUT_LIMIT = 64 * 1024
 DEFAULT_REPLY_BYTES = 64 << 20
@@ -185,6 +186,7 @@ class Sandbox:
         self._scratch = ScratchDir("ag-work-")
         workdir = self._scratch.path
         if self.submission.is_dir():
+            check_tree(self.submission)
             shutil.copytree(self.submission, workdir, dirs_exist_ok=True, symlinks=True,
                             ignore=shutil.ignore_patterns("__pycache__", ".git"))
         if uid is not None:
@@ -374,7 +376,10 @@ class Sandbox:
         while todo := [i for i, outcome in enumerate(outcomes)
                        if outcome is None and (not lost or _retryable(calls[i], lost))]:
             if self._process is None:
-                self._start()
+                try:
+                    self._start()
+                except BadSubmission as exc:
+                    return [outcome or Outcome("error", error=str(exc)) for outcome in outcomes]
                 self._fail_imports(calls, outcomes)
                 if all(outcomes[i] is not None for i in todo):
                     break
