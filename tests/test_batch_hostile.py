@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -102,11 +101,12 @@ def test_special_files_and_unusable_names_cost_only_their_own_student(tmp_path):
                            ("socket_student", "a socket (s.sock)"),
                            (long_name, "name is 249 bytes long"),
                            (not_utf8, "name is not valid UTF-8")):
-        assert data[student]["score"] == 0 and words in data[student]["error"], (student, data[student]["error"])
+        assert data[student]["score"] == 0 and words in data[student]["error"], data[student]["error"]
         refused = [line for line in done.stderr.splitlines() if line.startswith(f"{student}: not graded")]
         assert len(refused) == 1, done.stderr
     assert set(csv_scores(out)) == set(data) and len(data) == 5
-    assert sorted(json.loads((out / "summary.json").read_text())["not_graded"]) == sorted(set(data) - {"alice"})
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(summary["not_graded"]) == sorted(set(data) - {"alice"})
 
 
 # -- a grader process that dies -------------------------------------------------------------
@@ -203,7 +203,8 @@ def test_one_hostile_student_among_twenty_costs_no_classmate_anything(tmp_path):
     hostile = materialize_reference("a1_backprop", subs / "student_10_hostile")
     shutil.copy(HOSTILE / "reply_pipe_bomb.py", hostile / "forger.py")
     layers = hostile / "layers.py"
-    layers.write_text(layers.read_text() + "\n\nfrom forger import bomb as _bomb\n_relu_forward = relu_forward\n\n\n"
+    layers.write_text(layers.read_text() + "\n\nfrom forger import bomb as _bomb\n"
+                      "_relu_forward = relu_forward\n\n\n"
                       "def relu_forward(x):\n    _bomb(x)\n    return _relu_forward(x)\n")
     full = load_rubric("a1").max_score
     command = [sys.executable, "-m", "autograder", "grade-batch", str(subs), "-a", "a1", "--output", str(out),

@@ -63,7 +63,8 @@ def statuses(outcomes):
 def test_a_timeout_is_charged_to_the_call_that_was_running(submission):
     x = np.arange(3.0)
     with Sandbox(submission, ["mod"], timeout=1.5) as sandbox:
-        first, stuck, after = sandbox.run([Call("mod:fine", (x,)), Call("mod:spin", (x,)), Call("mod:fine", (x,))])
+        first, stuck, after = sandbox.run([Call("mod:fine", (x,)), Call("mod:spin", (x,)),
+                                           Call("mod:fine", (x,))])
         assert statuses([first, stuck, after]) == ["ok", "timeout", "skipped"]
         np.testing.assert_array_equal(first.value, x + 1)
         assert "spin timed out" in after.error
@@ -172,7 +173,8 @@ def test_accuracy_check_blames_the_function_that_hangs(tmp_path):
     """A `while True` in predict was reported as "digits accuracy: init_mlp timed out"."""
     reference = materialize_reference("a1_backprop", tmp_path / "sub")
     network = reference / "network.py"
-    network.write_text(network.read_text() + "\n\ndef predict(*args, **kwargs):\n    while True:\n        pass\n")
+    network.write_text(network.read_text()
+                       + "\n\ndef predict(*args, **kwargs):\n    while True:\n        pass\n")
     check = copy.copy(next(c for c in load_rubric("a1").checks if c.name == "digits accuracy"))
     check.timeout = 20
     with Sandbox(reference, ["layers", "network", "answers"]) as sandbox:

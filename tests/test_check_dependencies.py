@@ -44,7 +44,8 @@ def _stub(function):
 
 for _name in dir(_reference):
     _value = getattr(_reference, _name)
-    if not _name.startswith("_") and getattr(_value, "__module__", _reference.__name__) == _reference.__name__:
+    if not _name.startswith("_") and \\
+            getattr(_value, "__module__", _reference.__name__) == _reference.__name__:
         globals()[_name] = _stub(_value) if callable(_value) else _zero(_value)
 '''
 
@@ -96,7 +97,8 @@ def test_in_place_shares_wait_for_each_functions_own_check(tmp_path):
     submission = materialize_reference("a1_backprop", tmp_path / "sub")
     layers = submission / "layers.py"
     text = layers.read_text()
-    text = text.replace("def softmax(", "def _softmax(", 1).replace("def sigmoid_forward(", "def _sigmoid_forward(", 1)
+    text = text.replace("def softmax(", "def _softmax(", 1)
+    text = text.replace("def sigmoid_forward(", "def _sigmoid_forward(", 1)
     layers.write_text(text + """
 
 def softmax(logits):

@@ -51,7 +51,8 @@ def test_bug_is_caught_by_the_right_checks(assignment, bug, tmp_path, grading_se
     lost = {r.name: r for r in report.results if r.score < r.max_score}
     assert set(bug.caught_by) <= set(lost), f"not caught by {set(bug.caught_by) - set(lost)}"
     # A check that lost points because a check it requires failed is a consequence, not a catch.
-    consequences = {name for name, r in lost.items() if set(r.details.get("blocked_by") or [None]) <= set(lost)}
+    consequences = {name for name, r in lost.items()
+                    if set(r.details.get("blocked_by") or [None]) <= set(lost)}
     unexpected = set(lost) - set(bug.caught_by) - set(bug.also) - consequences
     assert not unexpected, {name: lost[name].message for name in unexpected}
     message = lost[bug.caught_by[0]].message
