@@ -23,7 +23,7 @@ from autograder.examples import materialize_reference
 from autograder.grading import grade
 from autograder.report.model import Status
 from autograder.rubrics import load_rubric
-from autograder.sandbox.submission_tree import BadSubmission, check_tree
+from autograder.sandbox.submission_tree import BadSubmission, TreeLimits, check_tree
 
 HOSTILE = Path(__file__).parent / "hostile"
 QUIET = {"progress": False, "log": lambda message: None}
@@ -68,6 +68,14 @@ def test_the_tree_check_names_what_it_refuses(tmp_path):
     (root / os.fsdecode(b"caf\xe9.py")).write_text("")
     with pytest.raises(BadSubmission, match=r"not valid UTF-8 \(caf\\xe9.py\)"):
         check_tree(root)
+    os.unlink(root / os.fsdecode(b"caf\xe9.py"))
+    with pytest.raises(BadSubmission, match="more than 2 files"):
+        check_tree(root, TreeLimits(files=2))
+    (root / "big.bin").write_bytes(bytes(3 << 20))
+    with pytest.raises(BadSubmission, match="more than 2 MB"):
+        check_tree(root, TreeLimits(total_mb=2))
+    with pytest.raises(BadSubmission, match="more than 0 deep"):
+        check_tree(root, TreeLimits(depth=0))
 
 
 def test_grade_refuses_a_fifo_with_one_clear_message_per_check(tmp_path):

@@ -88,7 +88,10 @@ def check_tree(root: str | os.PathLike, limits: TreeLimits = TreeLimits()) -> No
             problem = name_problem(entry.name)
             if problem:
                 raise BadSubmission(f"the submission holds a file whose name {problem} ({where}): rename it")
-            status = entry.stat(follow_symlinks=False)
+            try:
+                status = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                raise BadSubmission(f"the submission's {where} cannot be read ({exc.strerror})") from None
             mode = status.st_mode
             kind = _kind(mode)
             if kind:
