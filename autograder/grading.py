@@ -104,7 +104,7 @@ def _run_check(check, ctx: Context, public: bool, started: float, budget: float)
                            f"not run: the submission used up its {budget:g} s time budget")
     unmet = ctx.unmet(check.requires)
     if unmet:
-        return check.blocked(unmet, _attempt(check, ctx) if ctx.only_wrong(unmet) else None)
+        return check.blocked(unmet, _attempt(check, ctx) if ctx.worth_running(unmet) else None)
     result = _attempt(check, ctx)
     if check.needs():
         result.details.setdefault("requires", list(check.needs()))

@@ -64,11 +64,10 @@ class Context:
         return [name for name in names
                 if name in self.results and self.results[name].status not in (Status.PASSED, Status.SKIPPED)]
 
-    def only_wrong(self, names) -> bool:
-        """Whether the checks ``names`` all ran to a verdict (wrong values, not an
-        error or a timeout), so that what depends on them can still run, unscored,
-        for what its message says about the bug."""
-        return all(self.results[name].status == Status.FAILED for name in names if name in self.results)
+    def worth_running(self, names) -> bool:
+        """Whether none of the checks ``names`` timed out, so that what depends on
+        them can still run (quickly), unscored, for what its message says."""
+        return all(self.results[name].status != Status.TIMEOUT for name in names if name in self.results)
 
     def rng(self, name: str) -> np.random.Generator:
         """A generator that depends only on the run's seed and the check's name."""
@@ -127,7 +126,7 @@ class Check:
         """The result when required checks did not pass: 0, saying which, and what
         the check found when run on its own (``own``) if it failed too."""
         message = needs_first(unmet)
-        if own is not None and own.status == Status.FAILED and own.message:
+        if own is not None and own.status != Status.PASSED and own.message:
             message += f". This check also finds: {own.message}"
         return CheckResult(self.name, 0.0, self.points, Status.FAILED, message,
                            {"requires": list(self.needs()), "blocked_by": list(unmet)})

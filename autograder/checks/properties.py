@@ -125,9 +125,9 @@ class NoInPlaceCheck(Check):
         rng = ctx.rng(self.name)
         sent = [as_args(inputs(rng)) for _, inputs, _ in self.targets]
         waiting = {i: check for i, (_, _, check) in enumerate(self.targets) if check and ctx.unmet([check])}
-        # A function whose own check timed out or errored is not called again; one with wrong
-        # values still is, since modifying an input in place may be why its values are wrong.
-        tested = [i for i in range(len(self.targets)) if i not in waiting or ctx.only_wrong([waiting[i]])]
+        # A function whose own check timed out is not called again; one that is wrong still is:
+        # modifying an input in place may be why, and its error says what is wrong.
+        tested = [i for i in range(len(self.targets)) if i not in waiting or ctx.worth_running([waiting[i]])]
         calls = [Call(self.targets[i][0], sent[i].args, sent[i].kwargs, ret=False, echo_args=True)
                  for i in tested]
         outcomes = ctx.sandbox.run(calls, timeout=self.timeout, independent=True) if calls else []
@@ -143,10 +143,9 @@ class NoInPlaceCheck(Check):
             parts.append("these functions modify their inputs in place: "
                          + ", ".join(f"{named[i]} ({change})" for i, change in modified.items())
                          + ". Work on copies (e.g. x = x.copy(), or x = x + 1 instead of x += 1)")
-        if failed.keys() - waiting.keys():
-            parts.append("could not check " + "; ".join(f"{named[i]} ({error})" for i, error in failed.items()
-                                                          if i not in waiting))
-        uncredited = [i for i in waiting if i not in modified]
+        if failed:
+            parts.append("could not check " + _grouped_by_error(named, failed))
+        uncredited = [i for i in waiting if i not in modified and i not in failed]
         if uncredited:
             parts.append("not credited until their own checks pass: " + ", ".join(
                 f"{named[i]} ({needs_first([waiting[i]])})" for i in uncredited))
@@ -154,7 +153,15 @@ class NoInPlaceCheck(Check):
         if not lost:
             return self.passed()
         return self.failed("; ".join(parts), fraction=1 - lost / len(self.targets),
-                           blocked_by=sorted({waiting[i] for i in uncredited}))
+                           blocked_by=sorted({check for i, check in waiting.items() if i not in modified}))
+
+
+def _grouped_by_error(names: list[str], errors: dict[int, str]) -> str:
+    """'f, g (error one); h (error two)': the functions that failed, grouped by their error."""
+    groups: dict[str, list[str]] = {}
+    for i, error in errors.items():
+        groups.setdefault(error, []).append(names[i])
+    return "; ".join(f"{', '.join(functions)} ({error})" for error, functions in groups.items())
 
 
 def _changed_argument(sent: Args, echoed) -> str | None:
