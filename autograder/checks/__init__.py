@@ -11,6 +11,12 @@ tables    TableCheck: tables cell by cell with partial credit
 answers   AnswerCheck: stated numbers with a tolerance and unit hints
 accuracy  AccuracyCheck: training in the sandbox, accuracy measured by the grader
 property  BatchMeanCheck, LinearInDoutCheck, NoInPlaceCheck, PropertyCheck
+
+Any check can name the earlier checks it ``requires`` (a property of a function
+is worth points only once the function's values are right); the rubric's
+``dependencies`` is the resulting graph. Calls into the sandbox carry a reply
+budget (``Call.max_bytes``, from ``reply_budget(expected)``), so a reply far
+larger than the right answer is never read.
 """
 
 from autograder.checks.accuracy import AccuracyCheck
