@@ -8,7 +8,7 @@ back is treated by the grader as untrusted data.
 A request is ``{"op": "import", "module": NAME}``, answered by one frame
 ``{"status", "error"}``, or ``{"op": "run", "calls": [...]}``, answered by
 one frame per call, sent as soon as that call returns: ``{"call": i,
-"status", "value", "error", "args", "seconds"}``. So when a call hangs or
+"status", "value", "error", "args"}``. So when a call hangs or
 kills the worker, the grader has the replies of the calls before it and knows
 which call was running. Each call is a dict with ``kind`` ("call", "attr" or
 "task"), ``target`` ("module:name"), ``args``, ``kwargs``, ``ret``, ``pick``
@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import time
 import traceback
 
 from autograder.sandbox import protocol
@@ -132,7 +131,6 @@ def _run(calls: list):
     """Run the calls in order, yielding each one's reply as soon as it returns."""
     results: list = []
     for index, call in enumerate(calls):
-        started = time.perf_counter()
         reply: dict = {"call": index}
         try:
             value, echoed = _run_call(call, results)
@@ -157,7 +155,6 @@ def _run(calls: list):
             results.append(("error", None))
             reply = {"call": index, "status": "error", "error": describe_exception(exc)}
         _only_the_worker_goes_on()
-        reply["seconds"] = time.perf_counter() - started
         yield reply
 
 
