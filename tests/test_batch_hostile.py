@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -61,6 +62,14 @@ def test_the_tree_check_names_what_it_refuses(tmp_path):
     with pytest.raises(BadSubmission, match=r"named pipe \(FIFO\) \(sub/p\)"):
         check_tree(root)
     os.unlink(root / "sub" / "p")
+    try:
+        os.mknod(root / "null", stat.S_IFCHR | 0o600, os.makedev(1, 3))  # needs CAP_MKNOD
+    except PermissionError:
+        pass
+    else:
+        with pytest.raises(BadSubmission, match=r"a device file \(null\)"):
+            check_tree(root)
+        os.unlink(root / "null")
     (root / "link.py").symlink_to("/etc/passwd")
     with pytest.raises(BadSubmission, match=r"symbolic link \(link.py\)"):
         check_tree(root)
