@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from autograder.checks import Context, NoInPlaceCheck, ValueCheck
-from autograder.grading import grade
 from autograder.examples import materialize_reference
+from autograder.grading import grade
 from autograder.report.model import Status
 from autograder.rubrics import load_rubric
 from autograder.sandbox import Call, Ref, Sandbox

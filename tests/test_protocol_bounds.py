@@ -14,8 +14,16 @@ import zipfile
 import numpy as np
 import pytest
 
-from autograder.sandbox.protocol import (MAX_ARRAYS, MAX_HEADER_BYTES, FrameTooLarge, ProtocolError, decode,
-                                         encode, read_frame, write_frame)
+from autograder.sandbox.protocol import (
+    MAX_ARRAYS,
+    MAX_HEADER_BYTES,
+    FrameTooLarge,
+    ProtocolError,
+    decode,
+    encode,
+    read_frame,
+    write_frame,
+)
 
 
 def npy(array: np.ndarray) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from autograder.report.model import CheckResult, Status
+from autograder.report.model import CallStatus, CheckResult, Status
 from autograder.sandbox.client import Outcome, Sandbox, reply_budget
 
 
@@ -156,7 +156,7 @@ class Check:
 
     def from_outcome(self, outcome: Outcome, what: str) -> CheckResult:
         """The result for a call that did not return normally."""
-        status = Status.TIMEOUT if outcome.status == "timeout" else Status.ERROR
+        status = CallStatus(outcome.status).check_status
         if outcome.status == "timeout":
             message = f"{what} {outcome.error} (an infinite loop, or far too slow)"
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +106,7 @@ def leaves(tree, path: str = "") -> list[tuple[str, object]]:
     return [(path, tree)]
 
 
-def paired_leaves(got, expected, path: str = "") -> list[tuple[str, object, object]]:
+def paired_leaves(got, expected, path: str = "") -> list[tuple[str, Any, Any]]:
     """(path, got's leaf, expected's leaf) for every leaf of ``expected``, walking
     its structure: dict entries by key, in expected's order, never by position.
     Assumes ``conform(got, expected)`` passed (same keys and lengths)."""

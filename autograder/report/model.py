@@ -35,6 +35,7 @@ class CallStatus(_Vocabulary):
     ERROR = "error"      # it raised
     TIMEOUT = "timeout"  # it ran past its timeout; the worker was killed
     CRASHED = "crashed"  # the worker died, or sent back something malformed
+    SKIPPED = "skipped"  # not run: an earlier call of the same request timed out or crashed
 
     @property
     def check_status(self) -> Status:

@@ -74,10 +74,10 @@ class Call:
 
 @dataclass
 class Outcome:
-    """What one call gave: status is ok, error, timeout, crashed, or skipped
-    (not run: an earlier call of the same request timed out or crashed, and
-    took the worker with it; ``error`` names that call). ``seconds`` is
-    measured by the grader."""
+    """What one call gave: status is one of report.model.CallStatus's values, ok,
+    error, timeout, crashed or skipped (not run: an earlier call of the same
+    request timed out or crashed and took the worker with it; ``error`` names
+    that call). ``seconds`` is measured by the grader."""
 
     status: str
     value: Any = None

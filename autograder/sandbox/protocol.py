@@ -240,7 +240,7 @@ def _check_deadline(deadline: float | None) -> None:
         raise TimeoutError("the message was still being decoded at the deadline")
 
 
-def _decode(node, archive: "_Archive", depth: int):
+def _decode(node, archive: _Archive, depth: int):
     if depth > _MAX_DEPTH:
         raise ProtocolError("message nested too deeply")
     if node is None or type(node) in (bool, int, float, str):
