@@ -323,23 +323,44 @@ def write_frame(fd: int, document) -> None:
 
 
 def _wait_readable(fd: int, deadline: float | None) -> None:
+    """Return once ``fd`` (a pipe) has data or has closed; TimeoutError at the deadline."""
     if deadline is None:
+        return
+    if os.name == "nt":
+        _wait_readable_windows(fd, deadline)
         return
     remaining = deadline - time.monotonic()
     if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
         raise TimeoutError("no complete message before the deadline")
 
 
+def _wait_readable_windows(fd: int, deadline: float) -> None:
+    """select() takes only sockets on Windows: poll the pipe with PeekNamedPipe."""
+    import ctypes
+    import msvcrt
+    from ctypes import wintypes
+
+    handle = wintypes.HANDLE(msvcrt.get_osfhandle(fd))  # type: ignore[attr-defined]
+    available = wintypes.DWORD()
+    peek = ctypes.windll.kernel32.PeekNamedPipe  # type: ignore[attr-defined]
+    while peek(handle, None, 0, None, ctypes.byref(available), None) and not available.value:
+        if time.monotonic() >= deadline:
+            raise TimeoutError("no complete message before the deadline")
+        time.sleep(0.005)
+    # data is waiting, or the pipe is closed and the next read says so
+
+
 def read_exact(fd: int, size: int, deadline: float | None = None) -> bytearray:
     """``size`` bytes from ``fd`` (EOFError if it closes first, TimeoutError at the deadline)."""
     buffer = bytearray(size)
-    view, done = memoryview(buffer), 0
+    done = 0
     while done < size:
         _wait_readable(fd, deadline)
-        count = os.readv(fd, [view[done:done + _READ_CHUNK]])
-        if not count:
+        chunk = os.read(fd, min(size - done, _READ_CHUNK))
+        if not chunk:
             raise EOFError("channel closed")
-        done += count
+        buffer[done:done + len(chunk)] = chunk
+        done += len(chunk)
     return buffer
 
 
