@@ -158,3 +158,42 @@ def test_generalization_bug_is_detected_unless_a_known_gap(variant):
     else:
         described = {bug.name: bug.description for bug in generalization(variant.assignment)}
         assert outcome.detected, f"{key} loses no points: {described[variant.name]}"
+
+
+# -- machine-made mutants (tests/mutations/machine_mutants.py; the run itself is not part of the suite) --
+def _machine_mutants():
+    """tests/mutations/machine_mutants.py, imported by name (its dataclasses need sys.modules)."""
+    if "machine_mutants" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("machine_mutants", MUTATIONS / "machine_mutants.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["machine_mutants"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["machine_mutants"]
+
+
+def test_machine_mutants_stay_inside_the_solution_regions():
+    machine = _machine_mutants()
+    path = SOLUTIONS / "a1_backprop" / "layers.py"
+    source = path.read_text().splitlines()
+    ranges = [tuple(map(int, r.split("-"))) for r in machine.solution_lines(path)]
+    inside = {n for first, last in ranges for n in range(first, last + 1)}
+    assert "    dW = x.T @ dout" in {source[n - 1] for n in inside}
+    assert not any("def " in source[n - 1] or "SOLUTION" in source[n - 1] for n in inside)
+    assert sum(machine.BEGIN in line for line in source) == len(ranges)
+
+
+def test_a_message_that_only_says_a_value_differs_explains_nothing():
+    explanation = _machine_mutants().explanation
+    for generic in ["softmax's output differs from the reference (largest error 0.528)",
+                    "train_sgd's output[1]['loss'][1] differs from the reference (largest error 0.62)",
+                    ("dx differs from the reference (relative error 1, tolerance 1e-06) (your batchnorm_forward "
+                     "matches the reference, but the gradient disagrees with its numerical gradient)"),
+                    ("adam(learning_rate=0.01): after step 1 of 10, next_w differs from torch.optim.Adam's "
+                     "(largest error 0.08)."),
+                    "linear_warmup(0.521686, t=14, 14) = 0.558949, expected 0.521686.",
+                    "INITIAL_LOSS_10_CLASSES = 1.0 is not right"]:
+        assert explanation(generic) == "", generic
+    assert explanation("dW differs from the reference (relative error 0.6, tolerance 1e-06): dW is off by a "
+                       "factor of 1/N, N the batch size") == "dW is off by a factor of 1/N, N the batch size"
+    assert explanation("precision_bounds's output[0] differs from the reference (largest error 0.4): items 0 "
+                       "and 1 are swapped") == "items 0 and 1 are swapped"

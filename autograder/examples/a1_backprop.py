@@ -95,7 +95,8 @@ BUGS = [
 # messages were seen (see tests/mutations/GENERALIZATION.md).
 GENERALIZATION = [
     Bug("softmax_over_columns", "softmax normalises each column (sum over axis 0) instead of each row",
-        (Edit("layers.py", "probs = e / e.sum(axis=1, keepdims=True)", "probs = e / e.sum(axis=0, keepdims=True)"),),
+        (Edit("layers.py", "probs = e / e.sum(axis=1, keepdims=True)",
+              "probs = e / e.sum(axis=0, keepdims=True)"),),
         caught_by=(),
         names_slip=("axis 0", "axis=0", "column", "wrong axis")),
     Bug("softmax_global_max_shift", "softmax subtracts the maximum of the whole array, not of each row, "
@@ -146,7 +147,8 @@ GENERALIZATION = [
         (Edit("network.py", "    for _ in range(epochs):\n        order = rng.permutation(n)\n",
               "    order = rng.permutation(n)\n    for _ in range(epochs):\n"),),
         caught_by=(),
-        names_slip=("same order every epoch", "new permutation", "permutation per epoch", "reshuffl", "drawn once")),
+        names_slip=("same order every epoch", "new permutation", "permutation per epoch", "reshuffl",
+                    "drawn once")),
     Bug("last_short_batch_dropped", "train_sgd skips the last short batch of each epoch",
         (Edit("network.py", "for start in range(0, n, batch_size):",
               "for start in range(0, n - batch_size + 1, batch_size):"),),

@@ -135,7 +135,8 @@ GENERALIZATION = [
         names_slip=("decoupled", "adamw", "added to the gradient", "enter the gradient")),
     Bug("adam_moment_weights_swapped", "adam's first moment weights the new gradient by beta1 and the old "
         "average by 1 - beta1",
-        (Edit("optim.py", 'm = beta1 * config["m"] + (1.0 - beta1) * g', 'm = (1.0 - beta1) * config["m"] + beta1 * g'),),
+        (Edit("optim.py", 'm = beta1 * config["m"] + (1.0 - beta1) * g',
+              'm = (1.0 - beta1) * config["m"] + beta1 * g'),),
         caught_by=(),
         names_slip=("swapped", "(1 - beta1) on", "beta1 on the gradient", "weights of m")),
     Bug("adam_eps_outside_parentheses", "adam's update lacks parentheses: eps is added to the weights instead "

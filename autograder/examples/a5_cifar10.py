@@ -187,8 +187,8 @@ GENERALIZATION = [
         (Edit("model.py",
               "            nn.Flatten(),\n            nn.Linear(64 * 4 * 4, 1000),\n            nn.ReLU(),\n"
               "            nn.Dropout(dropout),\n",
-              "            nn.Flatten(),\n            nn.Dropout(dropout),\n            nn.Linear(64 * 4 * 4, 1000),\n"
-              "            nn.ReLU(),\n"),),
+              "            nn.Flatten(),\n            nn.Dropout(dropout),\n"
+              "            nn.Linear(64 * 4 * 4, 1000),\n            nn.ReLU(),\n"),),
         caught_by=(),
         names_slip=("before the last layer", "before fc5", "before the first fc", "wrong place",
                     "position of the dropout")),
@@ -197,8 +197,10 @@ GENERALIZATION = [
         (Edit("train.py", "total_loss += loss.item() * labels.shape[0]", "total_loss += loss * labels.shape[0]"),),
         caught_by=(),
         names_slip=("tensor", ".item()")),
-    Bug("evaluate_argmax_over_batch", "evaluate takes the argmax over dim 0 (the batch) instead of over the classes",
-        (Edit("train.py", "            correct += (logits.argmax(dim=1) == labels).sum().item()\n            count",
+    Bug("evaluate_argmax_over_batch",
+        "evaluate takes the argmax over dim 0 (the batch) instead of over the classes",
+        (Edit("train.py",
+              "            correct += (logits.argmax(dim=1) == labels).sum().item()\n            count",
               "            correct += (logits.argmax(dim=0) == labels).sum().item()\n            count"),),
         caught_by=(),
         names_slip=("dim=0", "dim 0", "wrong axis", "wrong dim", "over the batch")),
