@@ -65,14 +65,92 @@ GENERIC = (
     r"\S+'s output(\[[^\]]*\])* differs from the reference \(largest error [^)]*\)\.?",
     r"\S+ differs from the reference \(relative error [^)]*, tolerance [^)]*\)",
     r"\(your \S+ matches the reference, but the gradient disagrees with its numerical gradient[^)]*\)",
-    r"\S+\([^)]*\): after step \d+ of \d+, \S+ differs from torch\.optim\.[\w ]+'s \(largest error [^)]*\)\.?",
+    r"\S+\([^)]*\): after step \d+ of \d+, \S+ differs from (torch\.optim\.)?[\w ]+'s \(largest error [^)]*\)\.?",
     r"\S+\(.*?\) = \S+, expected \S+?\.(?=\s|$)",
     r"\S+ = \S+ is not right\.?",
     r"\S+\([^)]*\) returned \S+, expected \S+?[;.]?(?=\s|$)",
     r"\S+: \w+(Error|Exception): .*",
 )
 # Surviving mutants reviewed as equivalent: (file, operator, mutated line) -> why no output can change.
-EQUIVALENT: dict[tuple[str, str, str], str] = {}
+_SAME_ERROR = ("a weaker guard: for a window that does not fit, sliding_window_view raises the same "
+               "ValueError a line later (only its message differs)")
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ('layers.py', 'ReplaceComparisonOperator_GtE_Gt',
+     'out = np.where(x > 0, 1.0 / (1.0 + z), z / (1.0 + z))'):
+        'at x = 0 both branches give 1 / 2 (z = 1)',
+    ('network.py', 'ReplaceComparisonOperator_Lt_NotEq',
+     'if l != num_layers:'):
+        'l runs over 1..num_layers, so l < num_layers and l != num_layers agree',
+    ('losses.py', 'ReplaceComparisonOperator_GtE_Gt',
+     'return np.where(x > 0, 1.0 / (1.0 + e), e / (1.0 + e))'):
+        'at x = 0 both branches give 1 / 2 (e = 1)',
+    ('metrics.py', 'ReplaceBinaryOperator_Add_Mul',
+     'f1 = 2.0 * precision * recall / (precision + recall) if precision * recall > 0 else 0.0'):
+        'precision and recall are both 0 (tp = 0) or both > 0, so their sum and product are positive together',
+    ('metrics.py', 'ReplaceBinaryOperator_BitAnd_FloorDiv',
+     'fp = int(np.sum(~actual // predicted))'):
+        'on bool arrays a // b is 1 only for True // True (x // False gives 0), the same counts as a & b',
+    ('optim.py', 'ReplaceBinaryOperator_Add_Sub',
+     'e = config["rho"] * g / (np.linalg.norm(g) - 1e-12)'):
+        'changes e by a relative 2e-12 / ||g||, below every tolerance unless ||g|| is of order 1e-12',
+    ('shapes.py', 'ReplaceComparisonOperator_NotEq_Lt',
+     'if kind in ("conv", "maxpool") and len(shape) < 3:'):
+        'shapes are (H, W, C) or (F,) after an fc layer, so len(shape) != 3 and < 3 agree',
+    ('conv.py', 'ReplaceComparisonOperator_Eq_GtE',
+     'scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)'):
+        'p > 1 was rejected with ValueError above, so p >= 1 means p == 1',
+    ('conv.py', 'ReplaceComparisonOperator_NotEq_Lt',
+     'if c < cw:'):
+        'with more channels in x than in w, the matmul below raises ValueError itself (only the message differs)',
+    ('conv.py', 'ReplaceComparisonOperator_NotEq_Gt',
+     'if c > cw:'):
+        'with fewer channels in x than in w, the matmul below raises ValueError itself (only the message differs)',
+    ('conv.py', 'ReplaceComparisonOperator_GtE_Gt',
+     'mask = rng.random(x.shape) > p'):
+        'differs only where a uniform draw equals p exactly (probability 2^-53 per element)',
+    ('conv.py', 'NumberReplacer',
+     'if h + 3 * padding < kh or width + 2 * padding < kw:'):
+        _SAME_ERROR,
+    ('conv.py', 'NumberReplacer',
+     'if h + 2 * padding < kh or width + 3 * padding < kw:'):
+        _SAME_ERROR,
+    ('conv.py', 'NumberReplacer',
+     'dxpad = np.zeros((c, n, h + 3 * padding, width + 2 * padding))'):
+        'dxpad only grows at the bottom and right; the extra zeros are never written nor read by the slice',
+    ('conv.py', 'NumberReplacer',
+     'if x.shape[ 3] < kernel or x.shape[3] < kernel:'):
+        _SAME_ERROR,
+    ('conv.py', 'NumberReplacer',
+     'raise ValueError(f"a {kernel}x{kernel} window does not fit a {x.shape[ 1]}x{x.shape[3]} input")'):
+        'only the text of the ValueError message changes',
+    ('conv.py', 'NumberReplacer',
+     'raise ValueError(f"a {kernel}x{kernel} window does not fit a {x.shape[2]}x{x.shape[ 2]} input")'):
+        'only the text of the ValueError message changes',
+    ('conv.py', 'NumberReplacer',
+     'out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., -1]'):
+        'the last axis has length 1, so index 0 and index -1 are the same entry',
+    ('conv.py', 'NumberReplacer',
+     'return x.copy(), (None, 2.0)'):
+        'with mask None the backward returns dout.copy() and never reads the scale',
+    ('conv.py', 'NumberReplacer',
+     'scale = -1.0 if p == 1.0 else 1.0 / (1.0 - p)'):
+        'with p = 1 every draw is < p, so the mask is all False and the scale multiplies nothing',
+    ('answers.py', 'NumberReplacer',
+     '{"type": "maxpool", "name": "pool3", "kernel": 4, "stride": 2},'):
+        'the rounding down absorbs it: pool3 sees 30 x 30, and (30 - 4) // 2 + 1 = (30 - 3) // 2 + 1 = 14',
+    ('answers.py', 'NumberReplacer',
+     'ALEXNET_TABLE = layer_table(( 255, 256, 3), _ALEXNET_LAYERS)'):
+        'the rounding down absorbs it: conv1 gives (255 - 7) // 2 + 1 = (256 - 7) // 2 + 1 = 125',
+    ('answers.py', 'NumberReplacer',
+     'ALEXNET_TABLE = layer_table((256, 255, 3), _ALEXNET_LAYERS)'):
+        'the rounding down absorbs it: conv1 gives (255 - 7) // 2 + 1 = (256 - 7) // 2 + 1 = 125',
+    ('data.py', 'NumberReplacer',
+     'block = images[start:start + 4096].reshape(- 2, channels)'):
+        'numpy reads any negative size in reshape as the unknown one, like -1',
+    ('train.py', 'NumberReplacer',
+     'count += labels.shape[ -1]'):
+        'labels is 1-D, so shape[-1] is shape[0]',
+}
 
 
 # -- one mutant -------------------------------------------------------------------------------------
