@@ -3,6 +3,10 @@
 Each assignment's module (``autograder.examples.<assignment>``) lists BUGS, each
 a :class:`Bug`: one or more (file, find, replace) edits of the reference, a
 sentence saying what a student got wrong, and the checks that must catch it.
+A module may also list GENERALIZATION: bugs written independently of the
+grader's diagnostics, which measure how well its feedback generalizes (issue
+14; tests/mutations/GENERALIZATION.md); they carry the phrases that would name
+the slip (``names_slip``) instead of the checks that must catch them.
 ``materialize`` writes the buggy submission to a directory, so the examples
 stay in step with the reference and the demo, the tests and the mutation
 corpus all use the same files.
@@ -32,7 +36,9 @@ class Bug:
     caught_by: the checks that must lose points; also: checks that may lose
     points too because they build on the broken function (every other check
     must keep full marks); mentions: words that the message of the first
-    check in caught_by must contain (the slip named)."""
+    check in caught_by must contain (the slip named). names_slip (the
+    generalization set only): phrases, any one of which in the message of a
+    check that lost points (compared case-insensitively) names the slip."""
 
     name: str
     description: str
@@ -40,6 +46,7 @@ class Bug:
     caught_by: tuple[str, ...]
     also: tuple[str, ...] = field(default_factory=tuple)
     mentions: tuple[str, ...] = field(default_factory=tuple)
+    names_slip: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _examples_module(assignment: str) -> ModuleType | None:
@@ -67,6 +74,12 @@ def bugs(assignment: str) -> list[Bug]:
     """The bundled bugs of one assignment (empty if it has none yet)."""
     module = _examples_module(assignment)
     return list(module.BUGS) if module is not None else []
+
+
+def generalization(assignment: str) -> list[Bug]:
+    """The generalization set of one assignment (empty if it has none)."""
+    module = _examples_module(assignment)
+    return list(getattr(module, "GENERALIZATION", ()))
 
 
 def _copy_code(source: Path, destination: Path) -> None:

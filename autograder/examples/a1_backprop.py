@@ -88,3 +88,80 @@ BUGS = [
         caught_by=("predict", "digits accuracy", "circles accuracy"),
         also=("train_sgd trajectory", "inputs are not modified in place")),
 ]
+
+# The generalization set (issue 14): slips written from SPEC.md and from mistakes that
+# students make in courses like this one, NOT from the slips the diagnostics know. They
+# measure how well the feedback generalizes; `names_slip` was fixed before the grader's
+# messages were seen (see tests/mutations/GENERALIZATION.md).
+GENERALIZATION = [
+    Bug("softmax_over_columns", "softmax normalises each column (sum over axis 0) instead of each row",
+        (Edit("layers.py", "probs = e / e.sum(axis=1, keepdims=True)",
+              "probs = e / e.sum(axis=0, keepdims=True)"),),
+        caught_by=(),
+        names_slip=("axis 0", "axis=0", "column", "wrong axis")),
+    Bug("softmax_global_max_shift", "softmax subtracts the maximum of the whole array, not of each row, "
+        "so rows far below the global maximum underflow to 0 / 0",
+        (Edit("layers.py", "shifted = logits - logits.max(axis=1, keepdims=True)\n    e = np.exp(shifted)",
+              "shifted = logits - logits.max()\n    e = np.exp(shifted)"),),
+        caught_by=(),
+        names_slip=("each row's max", "row's maximum", "per row", "per-row", "global max", "whole array")),
+    Bug("cross_entropy_indexes_all_rows", "the loss picks log_probs[:, y], an N x N block, instead of "
+        "log_probs[np.arange(N), y], one entry per row",
+        (Edit("layers.py", "loss = float(-log_probs[np.arange(n), y].mean())",
+              "loss = float(-log_probs[:, y].mean())"),),
+        caught_by=(),
+        names_slip=("[:, y]", "np.arange", "one entry per row", "every pair")),
+    Bug("db_summed_over_features", "db sums dout over axis 1 (the features) instead of over the batch",
+        (Edit("layers.py", "db = dout.sum(axis=0)", "db = dout.sum(axis=1)"),),
+        caught_by=(),
+        names_slip=("axis 1", "axis=1", "wrong axis", "sum over the batch")),
+    Bug("dw_averaged_over_batch", "dW is divided by the batch size although dout already carries the 1/N "
+        "of the mean loss",
+        (Edit("layers.py", "    dW = x.T @ dout\n", "    dW = x.T @ dout / x.shape[0]\n"),),
+        caught_by=(),
+        names_slip=("factor of n", "1/n", "divided by n", "divided by the batch")),
+    Bug("relu_gradient_at_zero", "relu_backward passes the gradient where x >= 0, so the derivative at 0 is 1",
+        (Edit("layers.py", "dx = dout * (x > 0)", "dx = dout * (x >= 0)"),),
+        caught_by=(),
+        names_slip=("x = 0", "x == 0", "at zero", "x >= 0")),
+    Bug("regularisation_half_convention", "mlp_loss uses the 0.5 reg ||W||^2 convention (gradient reg W) "
+        "instead of SPEC's reg ||W||^2",
+        (Edit("network.py", 'loss += reg * float(np.sum(W * W))\n        grads[f"W{l}"] = dW + 2.0 * reg * W',
+              'loss += 0.5 * reg * float(np.sum(W * W))\n        grads[f"W{l}"] = dW + reg * W'),),
+        caught_by=(),
+        names_slip=("0.5 reg", "0.5 *", "half", "factor of 1/2", "factor of 2")),
+    Bug("regularisation_missing_from_loss", "mlp_loss adds the penalty's gradient but not the penalty itself "
+        "to the loss",
+        (Edit("network.py", "        loss += reg * float(np.sum(W * W))\n", ""),),
+        caught_by=(),
+        names_slip=("missing the penalty", "penalty is missing", "without the penalty", "regularisation term",
+                    "regularization term", "without regulari")),
+    Bug("history_last_batch_loss", "train_sgd records the last minibatch's loss instead of the mean of "
+        "the epoch's minibatch losses",
+        (Edit("network.py", 'history["loss"].append(float(np.mean(losses)))',
+              'history["loss"].append(float(losses[-1]))'),),
+        caught_by=(),
+        names_slip=("last minibatch", "last batch's loss", "mean of the epoch's", "only the last")),
+    Bug("permutation_drawn_once", "train_sgd draws one permutation before the loop and visits the "
+        "samples in that same order every epoch",
+        (Edit("network.py", "    for _ in range(epochs):\n        order = rng.permutation(n)\n",
+              "    order = rng.permutation(n)\n    for _ in range(epochs):\n"),),
+        caught_by=(),
+        names_slip=("same order every epoch", "new permutation", "permutation per epoch", "reshuffl",
+                    "drawn once")),
+    Bug("last_short_batch_dropped", "train_sgd skips the last short batch of each epoch",
+        (Edit("network.py", "for start in range(0, n, batch_size):",
+              "for start in range(0, n - batch_size + 1, batch_size):"),),
+        caught_by=(),
+        names_slip=("short", "last batch", "dropped", "skipped")),
+    Bug("he_init_fan_out", "init_mlp scales the weights by the fan-out, sqrt(2 / sizes[l]), instead of the fan-in",
+        (Edit("network.py", "np.sqrt(2.0 / fan_in)", "np.sqrt(2.0 / fan_out)"),),
+        caught_by=(),
+        names_slip=("fan_out", "fan-out", "sizes[l]", "output size")),
+    Bug("initial_loss_base_10", "INITIAL_LOSS_10_CLASSES takes the logarithm to base 10 instead of the "
+        "natural logarithm",
+        (Edit("answers.py", "INITIAL_LOSS_10_CLASSES = -math.log(1 / 10)",
+              "INITIAL_LOSS_10_CLASSES = -math.log10(1 / 10)"),),
+        caught_by=(),
+        names_slip=("log10", "base 10", "natural log", "ln(10)")),
+]

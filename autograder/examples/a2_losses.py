@@ -135,3 +135,90 @@ BUGS = [
         caught_by=("ALL_NEGATIVE_ACCURACY",),
         mentions=("percentage",)),
 ]
+
+# The generalization set (issue 14): slips written from SPEC.md and from mistakes that
+# students make in courses like this one, NOT from the slips the diagnostics know. They
+# measure how well the feedback generalizes; `names_slip` was fixed before the grader's
+# messages were seen (see tests/mutations/GENERALIZATION.md).
+GENERALIZATION = [
+    Bug("jacobian_inner_product", "softmax_jacobian subtracts p @ p (a scalar, the inner product) from "
+        "diag(p) instead of the outer product p p^T",
+        (Edit("losses.py", "return np.diag(p) - np.outer(p, p)", "return np.diag(p) - p @ p"),),
+        caught_by=(),
+        names_slip=("outer", "inner product", "off-diagonal", "scalar")),
+    Bug("jacobian_diagonal_only", "softmax_jacobian keeps only the diagonal p_i (1 - p_i) and leaves the "
+        "off-diagonal entries at zero",
+        (Edit("losses.py", "return np.diag(p) - np.outer(p, p)", "return np.diag(p * (1.0 - p))"),),
+        caught_by=(),
+        names_slip=("off-diagonal", "only the diagonal", "diagonal only")),
+    Bug("bce_with_logits_log_not_log1p", "bce_with_logits computes log(1 + exp(-|s|)) with np.log instead of "
+        "np.log1p, which rounds the loss of confident right answers to 0",
+        (Edit("losses.py", "np.log1p(np.exp(-np.abs(s)))", "np.log(1.0 + np.exp(-np.abs(s)))"),),
+        caught_by=(),
+        names_slip=("log1p", "rounded", "loss of precision", "cancellation")),
+    Bug("smoothing_target_by_column", "label smoothing sets target[:, y] instead of target[np.arange(N), y], "
+        "so every row gets 1 - smoothing in the columns of every label in the batch",
+        (Edit("losses.py", "target[np.arange(n), y] = 1.0 - smoothing", "target[:, y] = 1.0 - smoothing"),),
+        caught_by=(),
+        names_slip=("[:, y]", "np.arange", "every label in the batch", "other rows")),
+    Bug("focal_modulating_factor_constant", "the focal gradient treats the modulating factors (1-p)^gamma and "
+        "p^gamma as constants (no product rule)",
+        (Edit("losses.py",
+              "    d_pos = t * (q ** gamma / pc - gamma * q ** (gamma - 1.0) * log_p)\n"
+              "    d_neg = (1.0 - t) * (gamma * pc ** (gamma - 1.0) * log_q - pc ** gamma / q)\n",
+              "    d_pos = t * (q ** gamma / pc)\n"
+              "    d_neg = (1.0 - t) * (-(pc ** gamma) / q)\n"),),
+        caught_by=(),
+        names_slip=("modulating", "product rule", "(1-p)^gamma", "(1 - p)^gamma")),
+    Bug("dice_without_factor_2", "dice_loss leaves out the 2 of 2 sum(p t), in the loss and consistently "
+        "in its gradient",
+        (Edit("losses.py", "numerator = 2.0 * np.sum(p * t) + eps", "numerator = np.sum(p * t) + eps"),
+         Edit("losses.py", "dp = (numerator - 2.0 * t * denominator) / denominator ** 2",
+              "dp = (numerator - t * denominator) / denominator ** 2")),
+        caught_by=(),
+        names_slip=("factor of 2", "2 sum(p t)", "2 * sum", "twice")),
+    Bug("rmse_gradient_of_mse", "rmse_loss returns the MSE's gradient 2 e / N, forgetting the chain rule "
+        "through the square root",
+        (Edit("losses.py", "dpred = e / (n * loss)", "dpred = 2.0 * e / n"),),
+        caught_by=(),
+        names_slip=("square root", "chain rule", "gradient of the mse", "mse's gradient")),
+    Bug("arctan_derivative_wrong", "arctan_loss differentiates arctan(u) as 1 / (1 + u) instead of 1 / (1 + u^2)",
+        (Edit("losses.py", "(2.0 / (1.0 + u * u))", "(2.0 / (1.0 + u))"),),
+        caught_by=(),
+        names_slip=("1 + u", "derivative of arctan", "arctan's derivative")),
+    Bug("confusion_matrix_no_minlength", "confusion_matrix calls np.bincount without minlength, so the "
+        "reshape fails when the last classes never occur",
+        (Edit("metrics.py", "counts = np.bincount(y_true * c + y_pred, minlength=c * c)",
+              "counts = np.bincount(y_true * c + y_pred)"),),
+        caught_by=(),
+        names_slip=("minlength", "never occur", "does not occur", "missing class")),
+    Bug("f1_arithmetic_mean", "F1 is the arithmetic mean of precision and recall instead of their harmonic mean",
+        (Edit("metrics.py",
+              "f1 = 2.0 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0",
+              "f1 = (precision + recall) / 2.0"),),
+        caught_by=(),
+        names_slip=("harmonic", "arithmetic")),
+    Bug("metrics_micro_averaged", "precision_recall_f1 counts over all classes (micro averaging), so all "
+        "three equal the accuracy and the positive label is ignored",
+        (Edit("metrics.py",
+              "    tp = int(np.sum(actual & predicted))\n    fp = int(np.sum(~actual & predicted))\n"
+              "    fn = int(np.sum(actual & ~predicted))\n",
+              "    tp = int(np.sum(y_true == y_pred))\n    fp = int(np.sum(y_true != y_pred))\n"
+              "    fn = fp\n"),),
+        caught_by=(),
+        names_slip=("micro", "accuracy", "positive class", "positive label")),
+    Bug("precision_bounds_swapped", "precision_bounds returns (best, worst) instead of (worst, best)",
+        (Edit("metrics.py",
+              "values = [tp / (tp + fp) for tp, fp, _ in _allowed_splits(n, positives, errors)]\n"
+              "    return float(min(values)), float(max(values))",
+              "values = [tp / (tp + fp) for tp, fp, _ in _allowed_splits(n, positives, errors)]\n"
+              "    return float(max(values)), float(min(values))"),),
+        caught_by=(),
+        names_slip=("swapped", "(worst, best)", "reversed", "best first")),
+    Bug("recall_bounds_as_precision", "recall_bounds divides by TP + FP (copied from precision_bounds) "
+        "instead of TP + FN",
+        (Edit("metrics.py", "values = [tp / (tp + fn) if tp + fn > 0 else 0.0\n              for tp, _, fn in",
+              "values = [tp / (tp + fp) if tp + fp > 0 else 0.0\n              for tp, fp, fn in"),),
+        caught_by=(),
+        names_slip=("tp + fp", "the precision", "false positives", "instead of tp + fn")),
+]

@@ -105,3 +105,87 @@ BUGS = [
         caught_by=("grid_search",),
         mentions=("itertools.product order",)),
 ]
+
+# The generalization set (issue 14): slips written from SPEC.md and from mistakes that
+# students make in courses like this one, NOT from the slips the diagnostics know. They
+# measure how well the feedback generalizes; `names_slip` was fixed before the grader's
+# messages were seen (see tests/mutations/GENERALIZATION.md).
+GENERALIZATION = [
+    Bug("momentum_learning_rate_in_velocity", "sgd_momentum keeps v = momentum v - lr g and adds it to w "
+        "(the CS231n form), which matches torch.optim.SGD only while the learning rate stays constant",
+        (Edit("optim.py",
+              '    velocity = config["momentum"] * config["velocity"] + g\n    if config["nesterov"]:\n'
+              '        step = g + config["momentum"] * velocity\n    else:\n        step = velocity\n'
+              '    next_w = w - config["learning_rate"] * step\n',
+              '    velocity = config["momentum"] * config["velocity"] - config["learning_rate"] * g\n'
+              '    if config["nesterov"]:\n'
+              '        next_w = w - config["learning_rate"] * g + config["momentum"] * velocity\n'
+              '    else:\n        next_w = w + velocity\n'),),
+        caught_by=(),
+        names_slip=("learning rate changes", "changing learning rate", "inside the velocity",
+                    "velocity includes the learning rate", "scaled by the learning rate")),
+    Bug("adam_weight_decay_decoupled", "adam shrinks the weights directly (AdamW's decoupled decay) instead "
+        "of adding weight_decay * w to the gradient",
+        (Edit("optim.py", 'g = dw + config["weight_decay"] * w\n    beta1, beta2', 'g = dw\n    beta1, beta2'),
+         Edit("optim.py",
+              'next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["eps"])',
+              'next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["eps"])'
+              ' - config["learning_rate"] * config["weight_decay"] * w')),
+        caught_by=(),
+        names_slip=("decoupled", "adamw", "added to the gradient", "enter the gradient")),
+    Bug("adam_moment_weights_swapped", "adam's first moment weights the new gradient by beta1 and the old "
+        "average by 1 - beta1",
+        (Edit("optim.py", 'm = beta1 * config["m"] + (1.0 - beta1) * g',
+              'm = (1.0 - beta1) * config["m"] + beta1 * g'),),
+        caught_by=(),
+        names_slip=("swapped", "(1 - beta1) on", "beta1 on the gradient", "weights of m")),
+    Bug("adam_eps_outside_parentheses", "adam's update lacks parentheses: eps is added to the weights instead "
+        "of to the denominator",
+        (Edit("optim.py",
+              'next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["eps"])',
+              'next_w = w - config["learning_rate"] * m_hat / np.sqrt(v_hat) + config["eps"]'),),
+        caught_by=(),
+        names_slip=("parenthes", "eps is added to w", "eps added to the weights", "precedence")),
+    Bug("rmsprop_without_square_root", "rmsprop divides by square_avg + eps instead of sqrt(square_avg) + eps",
+        (Edit("optim.py",
+              'next_w = w - config["learning_rate"] * g / (np.sqrt(square_avg) + config["eps"])',
+              'next_w = w - config["learning_rate"] * g / (square_avg + config["eps"])'),),
+        caught_by=(),
+        names_slip=("square root", "sqrt")),
+    Bug("momentum_weight_decay_outside_velocity", "sgd_momentum adds the weight decay to the step after the "
+        "momentum instead of to the gradient that enters the velocity",
+        (Edit("optim.py", 'g = dw + config["weight_decay"] * w\n    velocity', 'g = dw\n    velocity'),
+         Edit("optim.py", "        step = velocity\n", '        step = velocity + config["weight_decay"] * w\n')),
+        caught_by=(),
+        names_slip=("decay after the momentum", "outside the velocity", "not in the velocity",
+                    "bypasses the velocity", "decay is not accumulated")),
+    Bug("sam_calls_grad_fn_three_times", "sam_update calls grad_fn(w) twice to build e (numerator and norm), "
+        "three calls in all where SPEC allows two",
+        (Edit("optim.py", '    g = grad_fn(w)\n    e = config["rho"] * g / (np.linalg.norm(g) + 1e-12)\n',
+              '    e = config["rho"] * grad_fn(w) / (np.linalg.norm(grad_fn(w)) + 1e-12)\n'),),
+        caught_by=(),
+        names_slip=("twice", "three times", "3 times", "calls to grad_fn", "times grad_fn")),
+    Bug("cosine_period_off_by_one", "cosine_annealing divides by T_max - 1, so it reaches lr_min one step early",
+        (Edit("schedules.py", "math.cos(math.pi * t / T_max)", "math.cos(math.pi * t / (T_max - 1))"),),
+        caught_by=(),
+        names_slip=("t_max - 1", "off by one", "one step early")),
+    Bug("inverse_time_missing_parentheses", "inverse_time_decay computes lr0 / 1 + r t (no parentheses), "
+        "a rate that grows",
+        (Edit("schedules.py", "float(lr0 / (1.0 + r * t))", "float(lr0 / 1.0 + r * t)"),),
+        caught_by=(),
+        names_slip=("parenthes", "lr0 + r t", "grows", "precedence", "increases")),
+    Bug("warmup_never_capped", "linear_warmup keeps ramping after the warm-up: lr0 (t + 1) / warmup without "
+        "the min(1, ...)",
+        (Edit("schedules.py", "min(1.0, (t + 1) / warmup)", "(t + 1) / warmup"),),
+        caught_by=(),
+        names_slip=("cap", "after the warm-up", "after the warmup", "keeps growing", "beyond lr0", "exceeds lr0")),
+    Bug("grid_search_minimises", "grid_search keeps the lowest score although higher is better",
+        (Edit("search.py", "score > best_score", "score < best_score"),),
+        caught_by=(),
+        names_slip=("lowest", "higher is better", "minimi", "smallest")),
+    Bug("adamw_decays_twice", "adamw shrinks the weights and also passes weight_decay on to adam, which adds "
+        "it to the gradient as well",
+        (Edit("optim.py", "    inner = dict(config, weight_decay=0.0)\n", "    inner = dict(config)\n"),),
+        caught_by=(),
+        names_slip=("twice", "both decoupled", "decay is applied both", "l2 term too", "also adds")),
+]

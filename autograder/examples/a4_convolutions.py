@@ -105,3 +105,90 @@ BUGS = [
         caught_by=("conv_output_size raises ValueError",),
         mentions=("ValueError",)),
 ]
+
+# The generalization set (issue 14): slips written from SPEC.md and from mistakes that
+# students make in courses like this one, NOT from the slips the diagnostics know. They
+# measure how well the feedback generalizes; `names_slip` was fixed before the grader's
+# messages were seen (see tests/mutations/GENERALIZATION.md).
+GENERALIZATION = [
+    Bug("output_size_ignores_dilation", "conv_output_size uses the kernel size as the span, ignoring the dilation",
+        (Edit("shapes.py", "span = dilation * (kernel - 1) + 1", "span = kernel"),),
+        caught_by=(),
+        names_slip=("dilation is ignored", "ignores the dilation", "ignores dilation", "without dilation",
+                    "dilation has no effect")),
+    Bug("output_size_pads_once", "conv_output_size adds the padding once instead of on both sides",
+        (Edit("shapes.py", "out = (size + 2 * padding - span) // stride + 1",
+              "out = (size + padding - span) // stride + 1"),),
+        caught_by=(),
+        names_slip=("padding once", "one side", "2 * padding", "2 padding", "each side", "both sides")),
+    Bug("param_count_ignores_groups",
+        "conv_param_count gives every filter all in_channels inputs, ignoring groups",
+        (Edit("shapes.py", "weights = out_channels * (in_channels // groups) * kh * kw",
+              "weights = out_channels * in_channels * kh * kw"),),
+        caught_by=(),
+        names_slip=("groups is ignored", "ignores groups", "ignores the groups", "in_channels // groups",
+                    "in_channels / groups")),
+    Bug("param_count_square_kernel",
+        "conv_param_count multiplies kh * kh, which is wrong for a rectangular kernel",
+        (Edit("shapes.py", "weights = out_channels * (in_channels // groups) * kh * kw",
+              "weights = out_channels * (in_channels // groups) * kh * kh"),),
+        caught_by=(),
+        names_slip=("kh * kh", "non-square", "rectangular", "square kernel")),
+    Bug("receptive_field_stride_first", "receptive_field multiplies in the layer's own stride before adding its "
+        "kernel, instead of using the strides of the layers before it",
+        (Edit("shapes.py", "        field += (kernel - 1) * jump\n        jump *= stride\n",
+              "        jump *= stride\n        field += (kernel - 1) * jump\n"),),
+        caught_by=(),
+        names_slip=("own stride", "before adding", "strides of the layers before", "this layer's stride")),
+    Bug("layer_table_channels_first", "layer_table reports conv and pool output shapes as (C, H, W) instead "
+        "of (H, W, C)",
+        (Edit("shapes.py",
+              "            shape = (conv_output_size(h, kh, sh, ph, dh),\n"
+              "                     conv_output_size(w, kw, sw, pw, dw), out_c)",
+              "            shape = (out_c, conv_output_size(h, kh, sh, ph, dh),\n"
+              "                     conv_output_size(w, kw, sw, pw, dw))"),),
+        caught_by=(),
+        names_slip=("(h, w, c)", "channels first", "channels-first", "(c, h, w)")),
+    Bug("conv_forward_ignores_stride", "conv2d_forward takes every window (stride 1) whatever the stride",
+        (Edit("conv.py", "windows = _windows(xpad, kh, kw, stride)", "windows = _windows(xpad, kh, kw, 1)"),),
+        caught_by=(),
+        names_slip=("stride is ignored", "ignores the stride", "ignores stride", "as if the stride were 1")),
+    Bug("maxpool_stride_is_kernel", "maxpool2d_forward steps by the kernel size whatever the stride, so "
+        "overlapping windows are never taken",
+        (Edit("conv.py", "cols = _windows(x, kernel, kernel, stride)",
+              "cols = _windows(x, kernel, kernel, kernel)"),),
+        caught_by=(),
+        names_slip=("stride is ignored", "ignores the stride", "ignores stride", "stride = kernel",
+                    "overlapping")),
+    Bug("batchnorm_over_features", "batchnorm_forward takes the mean and variance of each row (axis 1, a layer "
+        "norm) instead of each feature over the batch",
+        (Edit("conv.py",
+              "    mean = x.mean(axis=0)\n    centred = x - mean\n    var = (centred ** 2).mean(axis=0)\n",
+              "    mean = x.mean(axis=1, keepdims=True)\n    centred = x - mean\n"
+              "    var = (centred ** 2).mean(axis=1, keepdims=True)\n"),),
+        caught_by=(),
+        names_slip=("axis 1", "axis=1", "layer norm", "per sample", "each row", "wrong axis")),
+    Bug("batchnorm_centres_in_place", "batchnorm_forward subtracts the mean from x in place, changing the "
+        "caller's array",
+        (Edit("conv.py", "    centred = x - mean\n", "    x -= mean\n    centred = x\n"),),
+        caught_by=(),
+        names_slip=("batchnorm_forward",)),
+    Bug("batchnorm_backward_missing_mean_term", "batchnorm_backward leaves out the term that flows through the "
+        "batch mean (dxhat.mean(axis=0))",
+        (Edit("conv.py", "dx = inv_std * (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0))",
+              "dx = inv_std * (dxhat - xhat * (dxhat * xhat).mean(axis=0))"),),
+        caught_by=(),
+        names_slip=("mean term", "batch mean", "mean of dxhat", "dxhat.mean", "through the mean")),
+    Bug("dropout_global_rng", "dropout_forward draws its mask from NumPy's global random state, ignoring the seed",
+        (Edit("conv.py", "    rng = np.random.default_rng(seed)\n    mask = rng.random(x.shape) >= p\n",
+              "    mask = np.random.rand(*x.shape) >= p\n"),),
+        caught_by=(),
+        names_slip=("default_rng", "global random", "ignores the seed", "np.random.rand", "not seeded")),
+    Bug("total_params_without_biases", "CIFAR_NET_TOTAL_PARAMS adds up only the weights of the table",
+        (Edit("answers.py",
+              "CIFAR_NET_TOTAL_PARAMS = sum(weights + biases for _, _, weights, biases in CIFAR_NET_TABLE)",
+              "CIFAR_NET_TOTAL_PARAMS = sum(weights for _, _, weights, biases in CIFAR_NET_TABLE)"),),
+        caught_by=(),
+        names_slip=("without the biases", "biases are missing", "biases left out", "leaves out the biases",
+                    "only the weights")),
+]

@@ -139,3 +139,75 @@ BUGS = [
         caught_by=(_FIT_HISTORY,),
         also=(_FIT_BEST,)),
 ]
+
+# The generalization set (issue 14): slips written from SPEC.md and from mistakes that
+# students make in courses like this one, NOT from the slips the diagnostics know. They
+# measure how well the feedback generalizes; `names_slip` was fixed before the grader's
+# messages were seen (see tests/mutations/GENERALIZATION.md).
+GENERALIZATION = [
+    Bug("std_averaged_over_images", "channel_stats averages the per-image standard deviations instead of "
+        "taking the std over all pixels (a fast.ai forum classic)",
+        (Edit("data.py",
+              "    return tuple(float(m) for m in mean), tuple(float(s) for s in np.sqrt(var))\n",
+              "    per_image_std = (images / 255.0).std(axis=(1, 2)).mean(axis=0)\n"
+              "    return tuple(float(m) for m in mean), tuple(float(s) for s in per_image_std)\n"),),
+        caught_by=(),
+        names_slip=("per image", "per-image", "average of the", "mean of the per", "pooled")),
+    Bug("normalize_before_to_tensor", "build_transforms puts Normalize before ToTensor, so Normalize gets a "
+        "PIL image",
+        (Edit("data.py", "    steps += [transforms.ToTensor(), transforms.Normalize(tuple(mean), tuple(std))]\n",
+              "    steps += [transforms.Normalize(tuple(mean), tuple(std)), transforms.ToTensor()]\n"),),
+        caught_by=(),
+        names_slip=("totensor first", "before totensor", "normalize before", "after totensor", "pil image")),
+    Bug("validation_augmented", "make_loaders builds the validation loader on the augmenting training dataset",
+        (Edit("data.py", "val = DataLoader(Subset(eval_view, val_idx), batch_size=batch_size, shuffle=False)",
+              "val = DataLoader(Subset(train_set, val_idx), batch_size=batch_size, shuffle=False)"),),
+        caught_by=(),
+        names_slip=("validation images are augmented", "validation loader augments", "val loader augments",
+                    "validation split is augmented", "augments the validation")),
+    Bug("test_loader_shuffled", "make_loaders shuffles the test loader",
+        (Edit("data.py", "test = DataLoader(test_set, batch_size=batch_size, shuffle=False)",
+              "test = DataLoader(test_set, batch_size=batch_size, shuffle=True)"),),
+        caught_by=(),
+        names_slip=("shuffle",)),
+    Bug("split_with_torch_randperm", "make_loaders splits with torch.randperm from the seed instead of "
+        "np.random.default_rng(seed).permutation",
+        (Edit("data.py", "order = np.random.default_rng(seed).permutation(n)",
+              "order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()"),),
+        caught_by=(),
+        names_slip=("default_rng", "randperm", "permutation")),
+    Bug("softmax_in_model", "CifarNet ends with nn.Softmax, so it returns probabilities that cross_entropy "
+        "then treats as logits",
+        (Edit("model.py", "            nn.Linear(1000, num_classes),\n        )",
+              "            nn.Linear(1000, num_classes),\n            nn.Softmax(dim=1),\n        )"),),
+        caught_by=(),
+        names_slip=("softmax", "probabilities instead of logits", "not logits")),
+    Bug("dropout_before_first_fc", "CifarNet applies the dropout to the flattened features, before fc4, "
+        "instead of before the last layer",
+        (Edit("model.py",
+              "            nn.Flatten(),\n            nn.Linear(64 * 4 * 4, 1000),\n            nn.ReLU(),\n"
+              "            nn.Dropout(dropout),\n",
+              "            nn.Flatten(),\n            nn.Dropout(dropout),\n"
+              "            nn.Linear(64 * 4 * 4, 1000),\n            nn.ReLU(),\n"),),
+        caught_by=(),
+        names_slip=("before the last layer", "before fc5", "before the first fc", "wrong place",
+                    "position of the dropout")),
+    Bug("epoch_loss_kept_as_tensor", "train_one_epoch accumulates loss * batch size as a tensor (no .item()), "
+        "so it returns a tensor and keeps every batch's graph alive",
+        (Edit("train.py", "total_loss += loss.item() * labels.shape[0]", "total_loss += loss * labels.shape[0]"),),
+        caught_by=(),
+        names_slip=("tensor", ".item()")),
+    Bug("evaluate_argmax_over_batch",
+        "evaluate takes the argmax over dim 0 (the batch) instead of over the classes",
+        (Edit("train.py",
+              "            correct += (logits.argmax(dim=1) == labels).sum().item()\n            count",
+              "            correct += (logits.argmax(dim=0) == labels).sum().item()\n            count"),),
+        caught_by=(),
+        names_slip=("dim=0", "dim 0", "wrong axis", "wrong dim", "over the batch")),
+    Bug("best_state_not_copied", "fit keeps model.state_dict() without a deep copy; its tensors alias the "
+        "live weights, so the 'best' state is always the last one",
+        (Edit("train.py", "            best_state = copy.deepcopy(model.state_dict())\n",
+              "            best_state = model.state_dict()\n"),),
+        caught_by=(),
+        names_slip=("deepcopy", "deep copy", "not copied", "alias", "references", "keeps changing")),
+]

@@ -19,15 +19,20 @@ in this folder (``<assignment>.py``, see a1_backprop.py):
 A variant is *detected* when some check loses points, and *named* when the
 message of one of the checks that lost points contains its phrase.
 
-Run ``python tests/mutations/mutation_corpus.py [assignment...]`` for a table
-of every variant; tests/test_mutation_corpus.py asserts the two fractions.
+A second section grades the GENERALIZATION set (``autograder.examples``,
+issue 14): bugs written independently of the diagnostics, each with several
+phrases that would name its slip (any one of them, compared
+case-insensitively). Its figures are recorded in GENERALIZATION.md.
+
+Run ``python tests/mutations/mutation_corpus.py [--section corpus|generalization]
+[assignment...]`` for a table of every variant and the fractions of each
+section; tests/test_mutation_corpus.py asserts them.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +49,12 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 @dataclass(frozen=True)
 class Variant:
     """assignment: e.g. "a1_backprop"; name: unique within it; expect: the
-    phrase that names the slip; origin: "hand" or the mutation operator.
-    A hand variant has ``edits``; a generated one ``splice`` = (file, start,
-    end, text): reference bytes [start, end) of file replaced by text.
-    only: the checks to grade (default all)."""
+    phrase that names the slip; origin: "hand", "generalization" or the
+    mutation operator. A hand or generalization variant has ``edits``; a
+    generated one ``splice`` = (file, start, end, text): reference bytes
+    [start, end) of file replaced by text. only: the checks to grade (default
+    all). phrases (generalization variants): alternatives to ``expect``, any
+    one of which names the slip, compared case-insensitively."""
 
     assignment: str
     name: str
@@ -56,6 +63,13 @@ class Variant:
     edits: tuple[Edit, ...] = ()
     splice: tuple[str, int, int, str] | None = None
     only: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+
+    def names_slip(self, message: str) -> bool:
+        """Whether ``message`` names this variant's slip."""
+        if self.phrases:
+            return any(phrase.lower() in message.lower() for phrase in self.phrases)
+        return self.expect in message
 
     def materialize(self, destination: Path) -> Path:
         """Write the reference with this variant's slip to ``destination``."""
@@ -238,6 +252,16 @@ def corpus(only: list[str] | None = None) -> list[Variant]:
     return [v for a in (only or assignments()) for v in variants(a)]
 
 
+def generalization_set(only: list[str] | None = None) -> list[Variant]:
+    """The generalization set of the assignments with a rubric (or of ``only``), graded in full."""
+    from autograder.examples import generalization
+    from autograder.rubrics import available
+
+    return [Variant(a, bug.name, " | ".join(bug.names_slip), "generalization", edits=bug.edits,
+                    phrases=bug.names_slip)
+            for a in (only or available()) for bug in generalization(a)]
+
+
 @dataclass
 class Outcome:
     """lost: {check name: message} of the checks that lost points."""
@@ -251,7 +275,7 @@ class Outcome:
 
     @property
     def named(self) -> bool:
-        return any(self.variant.expect in message for message in self.lost.values())
+        return any(self.variant.names_slip(message) for message in self.lost.values())
 
 
 def grade_variant(variant: Variant) -> Outcome:
@@ -270,12 +294,13 @@ def grade_variant(variant: Variant) -> Outcome:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    """One line per variant: detected, named, name, and the first message."""
+    """One line per variant: detected, named, name, [phrase], the checks that
+    lost points, and the first message."""
     lines = []
     for o in outcomes:
         first = next(iter(o.lost.values()), "")
         lines.append(f"{'D' if o.detected else '-'}{'N' if o.named else '-'} {o.variant.assignment} "
-                     f"{o.variant.name} [{o.variant.expect}] :: {first[:160]}")
+                     f"{o.variant.name} [{o.variant.expect}] ({', '.join(o.lost)}) :: {first[:160]}")
     return "\n".join(lines)
 
 
@@ -285,11 +310,25 @@ def fractions(outcomes: list[Outcome]) -> tuple[float, float]:
     return sum(o.detected for o in outcomes) / total, sum(o.named for o in outcomes) / total
 
 
+def _report(title: str, outcomes: list[Outcome]) -> None:
+    detected, named = fractions(outcomes)
+    print(f"== {title}")
+    print(table(outcomes))
+    print(f"{title}: {len(outcomes)} variants: {detected:.1%} detected, {named:.1%} named "
+          f"({sum(o.detected for o in outcomes)} and {sum(o.named for o in outcomes)})")
+
+
 if __name__ == "__main__":
+    import argparse
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(grade_variant, corpus(sys.argv[1:] or None)))
-    print(table(results))
-    detected, named = fractions(results)
-    print(f"{len(results)} variants: {detected:.1%} detected, {named:.1%} named")
+    parser = argparse.ArgumentParser(description="Grade the mutation corpus and the generalization set.")
+    parser.add_argument("assignments", nargs="*", help="default: every assignment")
+    parser.add_argument("--section", choices=("corpus", "generalization", "all"), default="all")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    sections = {"corpus": corpus, "generalization": generalization_set}
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for title, make in sections.items():
+            if args.section in (title, "all"):
+                _report(title, list(pool.map(grade_variant, make(args.assignments or None))))
