@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.checks.base import Check, Context, as_args, short
+from autograder.checks.base import Check, CheckFailed, Context, as_args, short
 from autograder.checks.compare import conform, leaves, relative_error
 from autograder.sandbox.client import Call, Ref
 
@@ -143,7 +143,8 @@ class NoInPlaceCheck(Check):
 
 
 class PropertyCheck(Check):
-    """A one-off property: ``verify(ctx, check)`` returns (fraction, message)."""
+    """A one-off property: ``verify(ctx, check)`` returns (fraction, message), or
+    raises CheckFailed(message, fraction) from anywhere inside it."""
 
     kind = "property"
 
@@ -152,5 +153,8 @@ class PropertyCheck(Check):
         self.verify = verify
 
     def run(self, ctx: Context):
-        fraction, message = self.verify(ctx, self)
+        try:
+            fraction, message = self.verify(ctx, self)
+        except CheckFailed as failure:
+            return self.failed(failure.message, fraction=failure.fraction)
         return self.result(fraction, message) if fraction < 1 else self.passed(message)
