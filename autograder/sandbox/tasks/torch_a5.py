@@ -1,10 +1,13 @@
-"""a5_cifar10 routines that run inside the worker, next to the student's code.
+"""a5_cifar10 situations and the worker tasks that put the student's functions in them.
 
-Each task builds a fixed situation (a small model from a seed, a loader, a
-CIFAR-10 folder written from the grader's arrays), calls the student's
-functions in it, and returns plain arrays and numbers; the grader compares
-them with the reference's, which it computes by running the same builders
-(``run_*`` below) with the reference functions in its own process.
+A situation is built from a seed by trusted code (a small probe model, a loader,
+the fit scenario); the worker runs the student's function in it and the task
+returns what came out as plain arrays and numbers, never a verdict. The grader
+builds the same situation with the reference functions in its own process for
+the expected values, and evaluates the returned weights of probe models itself
+(``autograder/rubrics/a5_cifar10/``). Everything a task returns is the
+student's claim: code in the worker, this module included, counts as student
+code (a submission can replace these functions at import).
 
 Training probes use float64 models and batches so that the expected values
 are the same on every machine; the student's functions receive them as any
@@ -16,7 +19,8 @@ model and loader.
 - :func:`cifarnet_report`: parameter count, parametrised layers in execution
   order, logits with given weights, dropout behaviour of ``CifarNet``;
 - :func:`evaluate_report`, :func:`train_epoch_report`, :func:`fit_report`,
-  :func:`overfit_report`: the training functions on probe models.
+  :func:`overfit_report`: the training functions on probe models, with the
+  probes' weights afterwards.
 """
 
 from __future__ import annotations
@@ -77,26 +81,11 @@ def _metrics(value, function: str) -> dict:
         raise TypeError(f"{function}'s 'loss' and 'accuracy' should be numbers") from None
 
 
-def _trusted_eval(model, loader) -> dict:
-    """Loss and accuracy in eval mode without gradients, computed here."""
-    import torch
-    import torch.nn.functional as F
-
-    model.eval()
-    total, correct, count = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            logits = model(x)
-            total += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += int((logits.argmax(1) == y).sum())
-            count += len(y)
-    return {"loss": total / count, "accuracy": correct / count}
-
-
 # (samples, batch size) of the probe loaders: the last batch is short, so that a mean of
 # batch means differs from the mean over samples
 EVAL_PROBE = (37, 8)
 EPOCH_PROBE = (45, 12)
+OVERFIT_BATCH, OVERFIT_CLASSES = 16, 10
 
 
 def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = EVAL_PROBE[1]) -> dict:
@@ -105,7 +94,8 @@ def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = 
     Returns {"first", "second": metrics; "modes": training flags seen in the
     forward passes; "grad_enabled": torch.is_grad_enabled() in them;
     "grads_created": whether any parameter has a .grad afterwards;
-    "running_stats_changed": whether batchnorm's running mean moved}.
+    "weights": the probe's state arrays afterwards (batchnorm's running
+    statistics move if evaluate runs the model in training mode)}.
     """
     import torch
 
@@ -118,14 +108,13 @@ def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = 
         grad_enabled.append(bool(torch.is_grad_enabled()))
 
     model.register_forward_hook(record)
-    running = model[1].running_mean.clone()
     loader = probe_loader(seed + 1, n, batch_size)
     torch.manual_seed(seed + 2)
     first = _metrics(evaluate(model, loader, "cpu"), "evaluate")
     second = _metrics(evaluate(model, loader, "cpu"), "evaluate")
     return {"first": first, "second": second, "modes": modes, "grad_enabled": grad_enabled,
             "grads_created": any(p.grad is not None for p in model.parameters()),
-            "running_stats_changed": not torch.equal(model[1].running_mean, running)}
+            "weights": state_arrays(model)}
 
 
 def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_size: int = EPOCH_PROBE[1],
@@ -225,11 +214,12 @@ def _history(value, epochs: int) -> dict:
 
 
 def run_fit(fit, seed: int, epochs: int = 4, lr: float = 0.05, checkpoint_path: str | None = None) -> dict:
-    """``fit`` on the switching scenario; the final model and checkpoint evaluated here.
+    """``fit`` on the switching scenario (:func:`fit_scenario`).
 
-    Returns {"history", "final": metrics of the model after fit, "checkpoint":
-    None or {"matches": equals the final state_dict, "metrics": of a fresh
-    model loaded from it} or a string saying what is wrong with the file}.
+    Returns {"history": the four lists fit returned, "weights": the model's
+    state arrays after fit, "checkpoint": None, the state arrays of the file
+    fit wrote at ``checkpoint_path`` (read with torch.load(weights_only=True)),
+    or a string saying why it could not be read}.
     """
     import torch
 
@@ -239,13 +229,14 @@ def run_fit(fit, seed: int, epochs: int = 4, lr: float = 0.05, checkpoint_path: 
     torch.manual_seed(seed + 1)
     history = _history(fit(model, train, val, epochs=epochs, lr=lr, device="cpu",
                            checkpoint_path=checkpoint_path), epochs)
-    result = {"history": history, "final": _trusted_eval(model, val), "checkpoint": None}
+    result = {"history": history, "weights": state_arrays(model), "checkpoint": None}
     if checkpoint_path:
-        result["checkpoint"] = _checkpoint(checkpoint_path, model, seed, val)
+        result["checkpoint"] = _checkpoint_arrays(checkpoint_path)
     return result
 
 
-def _checkpoint(path: str, model, seed: int, val):
+def _checkpoint_arrays(path: str) -> dict | str:
+    """The tensors of a saved state_dict as arrays, or what is wrong with the file."""
     import torch
 
     if not os.path.isfile(path):
@@ -255,14 +246,11 @@ def _checkpoint(path: str, model, seed: int, val):
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one message
         return (f"the checkpoint could not be loaded with torch.load(weights_only=True) "
                 f"({type(exc).__name__}); save model.state_dict() with torch.save")
-    current = model.state_dict()
-    if not isinstance(state, dict) or set(state) != set(current) or \
-            not all(isinstance(v, torch.Tensor) and v.shape == current[k].shape for k, v in state.items()):
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
         return "the checkpoint is not the model's state_dict (save model.state_dict() with torch.save)"
-    fresh, _, _ = fit_scenario(seed)
-    fresh.load_state_dict(state)
-    return {"matches": all(torch.equal(state[k].to(current[k].dtype), current[k]) for k in current),
-            "metrics": _trusted_eval(fresh, val)}
+    return {k: v.detach().cpu().double().numpy() if v.is_floating_point() else v.detach().cpu().numpy()
+            for k, v in state.items()}
 
 
 def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray,
@@ -274,8 +262,9 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
     registration order: weight, then bias). Returns {"parameters": trainable
     count, "layers": type names of the parametrised layers in execution
     order, "shapes": their parameter shapes, "logits": float64 (N, C) in eval
-    mode (with ``weights`` loaded when given), "train_varies": whether two
-    training-mode forward passes differ}.
+    mode with ``weights`` loaded (None when they do not fit the layers; the
+    network's own initial weights without ``weights``), "train_varies":
+    whether two training-mode forward passes differ}.
     """
     import torch
     from torch import nn
@@ -306,20 +295,20 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
     if weights is not None:
         flat = [p for m in order for p in m.parameters(recurse=False)]
         if [list(p.shape) for p in flat] != [list(np.shape(w)) for w in weights]:
-            raise ValueError("CifarNet's layers have other parameter shapes than SPEC's network "
-                             f"(in execution order: {', '.join(layers)})")
-        with torch.no_grad():
-            for p, w in zip(flat, weights):
-                p.copy_(torch.from_numpy(np.asarray(w, dtype=np.float64)))
-            out = net(inputs)
+            out = None
+        else:
+            with torch.no_grad():
+                for p, w in zip(flat, weights):
+                    p.copy_(torch.from_numpy(np.asarray(w, dtype=np.float64)))
+                out = net(inputs)
     with torch.no_grad():
         net.train()
         torch.manual_seed(1)
         first = net(inputs)
         second = net(inputs)
     return {"parameters": count, "layers": layers, "shapes": shapes,
-            "logits": out.detach().numpy().astype(np.float64), "output_shape": list(out.shape),
-            "train_varies": not torch.equal(first, second)}
+            "logits": None if out is None else out.detach().numpy().astype(np.float64),
+            "output_shape": list(first.shape), "train_varies": not torch.equal(first, second)}
 
 
 # -- writing a CIFAR-10 folder in the worker ------------------------------------------
@@ -459,17 +448,14 @@ def evaluate_report(seed: int) -> dict:
     return run_evaluate(student_module("train").evaluate, seed)
 
 
-def train_epoch_report(seed: int, gamma: float | None = None, runs: int = 2) -> dict:
-    """:func:`run_train_epoch` with the student's ``train.train_one_epoch``, ``runs`` times.
+def train_epoch_report(seed: int, gamma: float | None = None) -> dict:
+    """:func:`run_train_epoch` with the student's ``train.train_one_epoch``, twice.
 
-    Returns the first run's result and "repeatable": whether every run ended
-    with the same weights.
+    Returns the first run's result and "weights_again", the weights of the second.
     """
     train_one_epoch = student_module("train").train_one_epoch
-    results = [run_train_epoch(train_one_epoch, seed, gamma=gamma) for _ in range(runs)]
-    first = results[0]
-    first["repeatable"] = all(np.array_equal(first["weights"][k], r["weights"][k])
-                              for r in results[1:] for k in first["weights"])
+    first = run_train_epoch(train_one_epoch, seed, gamma=gamma)
+    first["weights_again"] = run_train_epoch(train_one_epoch, seed, gamma=gamma)["weights"]
     return first
 
 
@@ -478,32 +464,39 @@ def fit_report(seed: int, epochs: int = 4, lr: float = 0.05) -> dict:
     return run_fit(student_module("train").fit, seed, epochs=epochs, lr=lr, checkpoint_path=CHECKPOINT)
 
 
-def overfit_report(seed: int, n: int = 16, max_steps: int = 40, lr: float = 1e-3) -> dict:
-    """The student's CifarNet and train_one_epoch on one batch of n random images.
+def overfit_probe(seed: int):
+    """A float64 MLP (N, 3, 8, 8) -> (N, 10) with 12,938 parameters and no buffers."""
+    import torch
+    from torch import nn
 
-    Adam(lr) over a loader holding that one batch; after every call of
-    train_one_epoch the predictions (eval mode, no gradients, computed here)
-    are recorded, stopping early once all are right. Returns
-    {"labels": int64 (n,), "predictions": int64 (steps, n)}.
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(192, 64), nn.ReLU(), nn.Linear(64, OVERFIT_CLASSES)).double()
+
+
+def overfit_batch(seed: int):
+    """(images float64 (16, 3, 8, 8), labels int64 (16,) in [0, 10)): the batch to memorise."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed + 1)
+    x = torch.randn(OVERFIT_BATCH, 3, 8, 8, generator=g, dtype=torch.float64)
+    return x, torch.randint(0, OVERFIT_CLASSES, (OVERFIT_BATCH,), generator=g)
+
+
+def overfit_report(seed: int, steps: int = 20, lr: float = 1e-3) -> dict:
+    """The student's train_one_epoch, ``steps`` times, on one batch with Adam(lr).
+
+    The model is :func:`overfit_probe` and the loader holds :func:`overfit_batch`;
+    returns {"weights": the probe's state arrays afterwards}: the grader
+    measures what the probe learned.
     """
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    modules = student_module("model"), student_module("train")
-    torch.manual_seed(seed)
-    net = modules[0].CifarNet(num_classes=10)
-    g = torch.Generator().manual_seed(seed + 1)
-    x = torch.randn(n, 3, 32, 32, generator=g)
-    y = torch.arange(n) % 10
-    loader = DataLoader(TensorDataset(x, y), batch_size=n)
+    train_one_epoch = student_module("train").train_one_epoch
+    net = overfit_probe(seed)
+    loader = DataLoader(TensorDataset(*overfit_batch(seed)), batch_size=OVERFIT_BATCH)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    predictions = []
-    for _ in range(max_steps):
-        modules[1].train_one_epoch(net, loader, optimizer, "cpu")
-        net.eval()
-        with torch.no_grad():
-            predicted = net(x).argmax(1)
-        predictions.append(predicted.numpy().astype(np.int64))
-        if bool((predicted == y).all()):
-            break
-    return {"labels": y.numpy().astype(np.int64), "predictions": np.stack(predictions)}
+    torch.manual_seed(seed + 2)
+    for _ in range(steps):
+        train_one_epoch(net, loader, optimizer, "cpu")
+    return {"weights": state_arrays(net)}
