@@ -7,6 +7,9 @@ cases     CasesCheck: small exact values (sizes, counts) on many inputs, partial
 tables    TableCheck: tables cell by cell with partial credit
 answers   AnswerCheck: stated numbers with a tolerance and unit hints
 accuracy  AccuracyCheck: training in the sandbox, accuracy measured by the grader
+trained_model  ModelBuildCheck, CheckpointCheck, HeldOutAccuracyCheck, TrainingBudgetCheck: a model
+          the student builds and trains (a6), its labels, clocks and scores kept in the grader
+state     checked_state: model weights from the worker, checked before use
 property  BatchMeanCheck, LinearInDoutCheck, NoInPlaceCheck, PropertyCheck
 """
 

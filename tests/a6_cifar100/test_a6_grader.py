@@ -15,12 +15,13 @@ import pytest
 import torch
 
 from autograder.checks.base import Context
+from autograder.checks.trained_model import accuracy_report
+from autograder.data import manifest
 from autograder.examples import a6_cifar100 as examples
 from autograder.examples import materialize_reference
 from autograder.grading import grade
 from autograder.reference import SOLUTIONS, Reference
 from autograder.report.model import Status
-from autograder.rubrics import a6_cifar100 as rubric_module
 from autograder.rubrics import load_rubric
 from autograder.sandbox.tasks import torch_a6
 
@@ -44,7 +45,7 @@ def test_accuracy_report_against_brute_force():
     labels = rng.integers(0, 100, 300)
     logits[np.arange(150), labels[:150]] += 3.0  # half of them right
     names = [f"c{k}" for k in range(100)]
-    report = rubric_module.accuracy_report(logits, labels, names)
+    report = accuracy_report(logits, labels, names)
     top1 = sum(int(np.argmax(row) == y) for row, y in zip(logits, labels)) / 300
     top5 = sum(int(y in sorted(range(100), key=lambda c: -row[c])[:5]) for row, y in zip(logits, labels)) / 300
     assert report["top1"] == pytest.approx(top1) and report["top5"] == pytest.approx(top5)
@@ -125,7 +126,7 @@ def test_load_state_dict_accepts_a_saved_state_dict_in_any_float_dtype(tmp_path,
 
 def test_missing_dataset_names_the_fetch_command(tmp_path, monkeypatch):
     monkeypatch.delenv("AUTOGRADER_DATA", raising=False)
-    monkeypatch.setattr(rubric_module, "SOURCE_DATA", tmp_path / "source_data")
+    monkeypatch.setattr(manifest, "SOURCE_DATA", tmp_path / "source_data")
     ctx = Context(sandbox=None, seed=0, data_root=str(tmp_path / "nowhere"))
     check = next(c for c in RUBRIC.checks if c.name == "test accuracy")
     result = check.run(ctx)
@@ -197,3 +198,5 @@ def test_retrain_mode_trains_in_the_sandbox_within_the_budget(tmp_path):
     assert result.details.get("train_seconds") is not None, result.message
     assert result.details["train_seconds"] <= budget
     assert "train() took" in result.message and 0.0 <= result.details["top1"] <= 1.0
+    # a slice of the training split was kept away from train(); an honest model does as well on it
+    assert result.details["secret_slice"]["size"] > 0 and result.details["memorisation_suspected"] is False

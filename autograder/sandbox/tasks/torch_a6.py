@@ -1,18 +1,23 @@
 """a6_cifar100 routines that run inside the worker, next to the student's code.
 
-The grader sends images (uint8 arrays) and gets back logits (float32 arrays)
-and short messages; it computes every accuracy itself. Nothing here sees a
-test label, and the worker never unpickles anything but through
-``torch.load(..., weights_only=True)``, which refuses every Python object
-that is not a tensor, a container of tensors or a plain value.
+The grader sends images (uint8 arrays) and gets back logits (float32 arrays),
+weights and short messages; it keeps every label, measures every clock and
+computes every accuracy itself (``autograder/checks/trained_model.py``). This
+module counts as student code: a submission can replace its functions at
+import, and gains nothing by it. The worker never unpickles anything but
+through ``torch.load(..., weights_only=True)``, which refuses every Python
+object that is not a tensor, a container of tensors or a plain value.
 
 - :func:`probe_model`: build ``challenge.build_model()`` and run it on a batch
   in training and in evaluation mode.
 - :func:`checkpoint_logits`: load ``model.pt`` into a fresh ``build_model()``
   and return its logits for the grader's images.
-- :func:`train_and_predict`: write the grader's training images in
-  torchvision's CIFAR-100 format, run the student's ``train()`` under its time
-  budget, and return the trained module's logits for the grader's images.
+- :func:`write_training_split`: write the grader's training images in
+  torchvision's CIFAR-100 format (the test split a blank placeholder).
+- :func:`train_weights`: run the student's ``train()`` on them and return the
+  trained module's weights (the grader times the whole request).
+- :func:`weights_logits`: in a fresh worker, load weights into a fresh
+  ``build_model()`` and return its logits for the grader's images.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import time
 
 import numpy as np
 
@@ -212,39 +216,51 @@ def _write_cifar100(root: str, images: np.ndarray, labels: np.ndarray, class_nam
     return {name: md5(os.path.join(folder, name)) for name in ("train", "test", "meta")}
 
 
-def train_and_predict(train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
-                      time_budget_s: float, device: str = "cpu", seed: int = 0,
-                      class_names: list | None = None, batch_size: int = 250) -> dict:
-    """Run ``challenge.train`` on the given training split, then predict.
+def write_training_split(images: np.ndarray, labels: np.ndarray, class_names: list) -> dict:
+    """Write uint8 images (N, 32, 32, 3) and int labels (N,) as ./a6_data/cifar-100-python.
 
-    train_images: uint8 (N, 32, 32, 3); train_labels: int (N,); test_images:
-    uint8 (M, 32, 32, 3). The split is written under ./a6_data in torchvision's
-    CIFAR-100 format and ``train("a6_data", device, time_budget_s, seed)`` is
-    timed. Returns {"seconds": wall-clock seconds of train(), "problem": "" or
-    one sentence, "logits": float32 (M, C) when there is no problem}.
+    Returns {"sums": the files' MD5 sums}, which :func:`train_weights` needs for torchvision.
+    """
+    return {"sums": _write_cifar100(DATA_DIR, images, labels, list(class_names))}
+
+
+def _weights(model) -> dict:
+    """{name: array} of a module's state_dict: floating tensors as float32, others as they are."""
+    return {name: value.detach().cpu().float().numpy() if value.is_floating_point() else value.detach().cpu().numpy()
+            for name, value in model.state_dict().items()}
+
+
+def train_weights(sums: dict, time_budget_s: float, device: str = "cpu", seed: int = 0) -> dict:
+    """``challenge.train("a6_data", device, time_budget_s, seed)`` on the split written by
+    :func:`write_training_split` (whose ``sums`` make torchvision accept it).
+
+    Returns {"problem": "" or one sentence, "weights": {name: array} of the
+    returned module when there is no problem}.
     """
     import torch
 
-    names = list(class_names) if class_names else [f"class_{k:02d}" for k in range(100)]
-    sums = _write_cifar100(DATA_DIR, train_images, train_labels, names)
-    target = _device(device)
     train = student_module(MODULE).train
     with TorchvisionAccepts("CIFAR100", sums):
-        started = time.perf_counter()
-        model = train(DATA_DIR, str(target), time_budget_s=time_budget_s, seed=seed)
-        seconds = time.perf_counter() - started
-    result = {"seconds": seconds}
+        model = train(DATA_DIR, str(_device(device)), time_budget_s=time_budget_s, seed=seed)
     if not isinstance(model, torch.nn.Module):
-        return {**result, "problem": f"train() should return the trained nn.Module, got {_describe(model)}"}
-    problem = _mismatch(_fresh_model(), model.state_dict(), "the module train() returns",
-                        "train a fresh build_model() and return it")
+        return {"problem": f"train() should return the trained nn.Module, got {_describe(model)}"}
+    return {"problem": "", "weights": _weights(model)}
+
+
+def weights_logits(weights: dict, images: np.ndarray, batch_size: int = 250, device: str = "auto") -> dict:
+    """Load ``weights`` ({name: array}) into a fresh build_model() and compute logits for
+    uint8 images (N, 32, 32, 3). Returns {"problem": ""} plus "logits" (float32 (N, C)),
+    or {"problem": one sentence} when the weights do not fit the model."""
+    import torch
+
+    state = {name: torch.from_numpy(np.array(value, copy=True)) for name, value in weights.items()}
+    torch.manual_seed(0)
+    model = _fresh_model()
+    problem = _mismatch(model, state, "the module train() returns", "train a fresh build_model() and return it")
     if problem:
-        return {**result, "problem": problem}
-    try:
-        model_device = next(model.parameters()).device
-    except StopIteration:
-        model_device = target
-    logits = _logits(model, test_images, batch_size, model_device)
+        return {"problem": problem}
+    model.load_state_dict(state, strict=True)
+    logits = _logits(model, images, batch_size, _device(device))
     if isinstance(logits, str):
-        return {**result, "problem": logits}
-    return {**result, "problem": "", "logits": logits}
+        return {"problem": logits}
+    return {"problem": "", "logits": logits}
