@@ -51,8 +51,11 @@ class Split:
 def stratified_split(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, test_fraction: float) -> Split:
     """A random split of (x (N, D), y (N,)) holding ``test_fraction`` of every class out
     for testing (rounded per class); both parts in a random order."""
-    test = np.concatenate([rng.permutation(np.flatnonzero(y == label))[:int(round(test_fraction * np.sum(y == label)))]
-                           for label in np.unique(y)])
+    held_out = []
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        held_out.append(rng.permutation(members)[:int(round(test_fraction * len(members)))])
+    test = np.concatenate(held_out)
     train = rng.permutation(np.setdiff1d(np.arange(len(y)), test))
     test = rng.permutation(test)
     return Split(x[train], y[train], x[test], y[test])

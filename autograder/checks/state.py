@@ -30,7 +30,8 @@ def checked_state(value, what: str, *, like: Mapping[str, tuple[int, ...]] | Non
         raise CheckFailed(f"{what}: the entry {str(bad[0])[:60]!r} is not a numeric array")
     size = sum(array.nbytes for array in value.values())
     if size > max_bytes:
-        raise CheckFailed(f"{what}: {size / 2**20:.0f} MiB of weights, over the limit of {max_bytes / 2**20:.0f} MiB")
+        raise CheckFailed(f"{what}: {size / 2**20:.0f} MiB of weights, over the limit of "
+                          f"{max_bytes / 2**20:.0f} MiB")
     if like is not None:
         missing, extra = [k for k in like if k not in value], [k for k in value if k not in like]
         if missing or extra:

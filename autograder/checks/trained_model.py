@@ -140,7 +140,9 @@ class TrainedRun:
 
 
 def _value(outcome: Outcome) -> dict:
-    return outcome.value if isinstance(outcome.value, dict) else {"problem": "the worker sent back something malformed"}
+    if isinstance(outcome.value, dict):
+        return outcome.value
+    return {"problem": "the worker sent back something malformed"}
 
 
 def train_and_predict(ctx: Context, tasks: ModelTasks, split: LabelledImages, images: np.ndarray, *,
@@ -162,7 +164,8 @@ def train_and_predict(ctx: Context, tasks: ModelTasks, split: LabelledImages, im
     if _value(trained).get("problem"):
         return TrainedRun(seconds, problem=str(_value(trained)["problem"]))
     try:
-        weights = checked_state(_value(trained).get("weights"), "the module train() returns", max_bytes=MAX_WEIGHT_BYTES)
+        weights = checked_state(_value(trained).get("weights"), "the module train() returns",
+                                max_bytes=MAX_WEIGHT_BYTES)
     except CheckFailed as failure:
         return TrainedRun(seconds, problem=failure.message)
     ctx.sandbox.close()   # the next request starts a fresh worker, which never ran train()

@@ -27,11 +27,16 @@ from __future__ import annotations
 
 import os
 import pickle
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autograder.sandbox.tasks.cifar_files import TorchvisionAccepts, md5
 from autograder.sandbox.worker import student_module
+
+if TYPE_CHECKING:
+    import torch
+    from torch.utils.data import DataLoader
 
 DATA_DIR = "a5_data"
 CHECKPOINT = "a5_best_checkpoint.pt"
@@ -40,7 +45,7 @@ FIT_CLASSES = 4
 
 
 # -- trusted builders (also used by the grader with the reference) --------------------
-def probe_net(seed: int, dropout: float = 0.0):
+def probe_net(seed: int, dropout: float = 0.0) -> torch.nn.Module:
     """A small float64 net with batchnorm and dropout: (N, 3, 8, 8) -> (N, 5)."""
     import torch
     from torch import nn
@@ -52,7 +57,7 @@ def probe_net(seed: int, dropout: float = 0.0):
     return net.double()
 
 
-def probe_loader(seed: int, n: int, batch_size: int):
+def probe_loader(seed: int, n: int, batch_size: int) -> DataLoader:
     """An unshuffled DataLoader of n float64 images (3, 8, 8) with labels in [0, 5)."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
@@ -63,7 +68,7 @@ def probe_loader(seed: int, n: int, batch_size: int):
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
 
 
-def state_arrays(model) -> dict:
+def state_arrays(model: torch.nn.Module) -> dict[str, np.ndarray]:
     """{name: float64 array} of a model's state_dict (parameters and buffers)."""
     return {k: v.detach().cpu().double().numpy().copy() if v.is_floating_point()
             else v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
@@ -148,7 +153,7 @@ class SwitchingLoader:
     accuracy therefore peaks after the first epoch and falls afterwards.
     """
 
-    def __init__(self, model, x, y, classes: int, batch_size: int):
+    def __init__(self, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, classes: int, batch_size: int):
         from torch.utils.data import DataLoader, TensorDataset
 
         self.model, self.trained, self.snapshot = model, 0, None
@@ -157,7 +162,7 @@ class SwitchingLoader:
         self.dataset = self.right.dataset
         self.batch_size = batch_size
 
-    def _weights(self):
+    def _weights(self) -> torch.Tensor:
         import torch
 
         return torch.cat([p.detach().reshape(-1).clone() for p in self.model.parameters()])
@@ -171,11 +176,11 @@ class SwitchingLoader:
         self.snapshot = now
         return iter(self.right if self.trained == 0 else self.wrong)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.right)
 
 
-def fit_scenario(seed: int):
+def fit_scenario(seed: int) -> tuple[torch.nn.Module, SwitchingLoader, DataLoader]:
     """(model, train_loader, val_loader): a float64 MLP on class clusters of (3, 8, 8) inputs."""
     import torch
     from torch import nn
@@ -464,7 +469,7 @@ def fit_report(seed: int, epochs: int = 4, lr: float = 0.05) -> dict:
     return run_fit(student_module("train").fit, seed, epochs=epochs, lr=lr, checkpoint_path=CHECKPOINT)
 
 
-def overfit_probe(seed: int):
+def overfit_probe(seed: int) -> torch.nn.Module:
     """A float64 MLP (N, 3, 8, 8) -> (N, 10) with 12,938 parameters and no buffers."""
     import torch
     from torch import nn
@@ -473,7 +478,7 @@ def overfit_probe(seed: int):
     return nn.Sequential(nn.Flatten(), nn.Linear(192, 64), nn.ReLU(), nn.Linear(64, OVERFIT_CLASSES)).double()
 
 
-def overfit_batch(seed: int):
+def overfit_batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(images float64 (16, 3, 8, 8), labels int64 (16,) in [0, 10)): the batch to memorise."""
     import torch
 

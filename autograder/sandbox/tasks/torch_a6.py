@@ -25,11 +25,15 @@ from __future__ import annotations
 import os
 import pickle
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autograder.sandbox.tasks.cifar_files import TorchvisionAccepts, md5
 from autograder.sandbox.worker import student_module
+
+if TYPE_CHECKING:
+    import torch
 
 MODULE = "challenge"
 CHECKPOINT = "model.pt"
@@ -37,7 +41,7 @@ DATA_DIR = "a6_data"
 _SAVE_HINT = "save it with torch.save(model.state_dict(), 'model.pt')"
 
 
-def _device(name: str):
+def _device(name: str) -> torch.device:
     import torch
 
     if name == "auto":
@@ -56,7 +60,7 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _fresh_model():
+def _fresh_model() -> torch.nn.Module:
     """``challenge.build_model()``, checked to be an nn.Module."""
     import torch
 
@@ -125,7 +129,7 @@ def _load_state_dict(path: str) -> tuple[dict | None, str]:
     return state, ""
 
 
-def _mismatch(model, state: dict, subject: str = CHECKPOINT,
+def _mismatch(model: torch.nn.Module, state: dict, subject: str = CHECKPOINT,
               advice: str = "save the state_dict of the model that build_model() builds") -> str:
     """Why ``state`` does not fit ``model`` ('' when it does)."""
     expected = model.state_dict()
@@ -224,10 +228,10 @@ def write_training_split(images: np.ndarray, labels: np.ndarray, class_names: li
     return {"sums": _write_cifar100(DATA_DIR, images, labels, list(class_names))}
 
 
-def _weights(model) -> dict:
+def _weights(model: torch.nn.Module) -> dict[str, np.ndarray]:
     """{name: array} of a module's state_dict: floating tensors as float32, others as they are."""
-    return {name: value.detach().cpu().float().numpy() if value.is_floating_point() else value.detach().cpu().numpy()
-            for name, value in model.state_dict().items()}
+    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
+    return {name: (value.float() if value.is_floating_point() else value).numpy() for name, value in state.items()}
 
 
 def train_weights(sums: dict, time_budget_s: float, device: str = "cpu", seed: int = 0) -> dict:
