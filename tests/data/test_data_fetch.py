@@ -104,6 +104,8 @@ def test_synth_command_prints_one_line(tmp_path, capsys):
 def test_fetch_goes_by_default_where_the_grader_looks(tmp_path, monkeypatch, capsys):
     """Without --root: $AUTOGRADER_DATA if set, else the repository's source_data/,
     whatever the working directory (the a6 grader looks in the same places)."""
+    from autograder.checks.base import Context
+    from autograder.data.manifest import default_root
     from autograder.reference import REPOSITORY
     from autograder.rubrics import a6_cifar100
 
@@ -112,8 +114,10 @@ def test_fetch_goes_by_default_where_the_grader_looks(tmp_path, monkeypatch, cap
     monkeypatch.delenv("AUTOGRADER_DATA", raising=False)
     assert fetch_command("cifar100") == 1
     assert f"into {REPOSITORY / 'source_data'} through torchvision" in capsys.readouterr().out
-    assert a6_cifar100.SOURCE_DATA == REPOSITORY / "source_data"
+    assert default_root() == str(REPOSITORY / "source_data")
     monkeypatch.setenv("AUTOGRADER_DATA", str(tmp_path / "shared"))
     with pytest.raises(DownloadFailed, match=f"into {tmp_path / 'shared'}"):
         fetch("cifar100")
     assert not (tmp_path / "source_data").exists()
+    (tmp_path / "shared" / "cifar-100-python").mkdir(parents=True, exist_ok=True)   # where fetch put it
+    assert a6_cifar100.data_root(Context(sandbox=None, seed=0)) == tmp_path / "shared"
