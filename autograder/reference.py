@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPOSITORY / "solutions"
-ASSIGNMENTS = REPOSITORY / "assignments"
 
 
 class ReferenceMissing(Exception):
@@ -29,7 +30,7 @@ class Reference:
             raise ReferenceMissing(f"reference directory {self.directory} does not exist")
         self.modules = self._import(modules)
 
-    def _import(self, names: list[str]) -> dict:
+    def _import(self, names: list[str]) -> dict[str, ModuleType]:
         saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}
         sys.path.insert(0, str(self.directory))
         loaded = {}
@@ -38,8 +39,8 @@ class Reference:
                 try:
                     loaded[name] = importlib.import_module(name)
                 except Exception as exc:
-                    raise ReferenceMissing(
-                        f"reference module {self.directory / (name + '.py')} failed to import: {exc}") from exc
+                    path = self.directory / f"{name}.py"
+                    raise ReferenceMissing(f"reference module {path} failed to import: {exc}") from exc
         finally:
             sys.path.remove(str(self.directory))
             for name in names:
@@ -47,7 +48,7 @@ class Reference:
             sys.modules.update(saved)
         return loaded
 
-    def get(self, target: str):
+    def get(self, target: str) -> Any:
         """The object named by "module:name"."""
         module, _, name = target.partition(":")
         return getattr(self.modules[module], name)

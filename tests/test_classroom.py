@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder.authoring.classroom import WORKFLOW, render_markdown, write_template
+from autograder.authoring.classroom import WORKFLOW, write_template
 from autograder.examples import bugs, materialize
-from autograder.reference import ASSIGNMENTS
+from autograder.report.markdown import render_markdown
 from autograder.report.model import CheckResult, GradeReport, Status
-from autograder.rubrics import load_rubric
+from autograder.rubrics import assignment, load_rubric
 
 COURSE = "https://example.org/course.git"
 BUG = next(b for b in bugs("a1_backprop") if b.name == "mse_sign_error")
@@ -44,7 +44,7 @@ def step(workflow: dict, name: str) -> dict:
 
 
 def test_template_holds_the_skeleton_a_readme_and_the_workflow(template):
-    skeleton = ASSIGNMENTS / "a1_backprop"
+    skeleton = assignment("a1").skeleton_dir
     for path in skeleton.iterdir():
         if path.is_file():
             assert (template / path.name).read_bytes() == path.read_bytes(), path.name

@@ -20,10 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import nbgrader_hook
+from autograder import nbgrader_hook, rubrics
 from autograder.authoring.nbgrader_cells import HIDDEN_BEGIN, check_grade_id
-from autograder.authoring.nbgrader_course import (CONFIG_NAME, CourseError, existing_seed,
-                                                  student_files, with_notebooks, write_course)
+from autograder.authoring.nbgrader_course import (CONFIG_NAME, CourseError, existing_seed, with_notebooks,
+                                                  write_course)
 from autograder.authoring.nbgrader_feedback import ShortenHiddenTestTracebacks
 from autograder.authoring.skeleton import skeleton_files
 from autograder.examples import bugs, materialize, materialize_reference, materialize_skeleton
@@ -195,14 +195,12 @@ def test_config_covers_every_assignment_of_the_course(tmp_path):
     (tmp_path / "source" / others[0]).mkdir(parents=True)  # written by an earlier run
     write_course(tmp_path, [A1], seed=7)
     text = (tmp_path / CONFIG_NAME).read_text()
-    for assignment in (A1, others[0]):
-        assert f"{assignment!r}: {student_files(assignment)!r}" in text
+    for name in (A1, others[0]):
+        assert f"{name!r}: {rubrics.assignment(name).student_files!r}" in text
 
 
 def test_a_missing_or_malformed_notebook_is_refused(tmp_path, monkeypatch):
-    from autograder.authoring import nbgrader_course
-
-    monkeypatch.setattr(nbgrader_course, "notebook_path", lambda assignment: tmp_path / "none.ipynb")
+    monkeypatch.setattr(rubrics.Assignment, "notebook", property(lambda self: tmp_path / "none.ipynb"))
     with pytest.raises(CourseError, match="has no notebook yet"):
         write_course(tmp_path / "course", [A1])
     (tmp_path / "none.ipynb").write_text("{not json")

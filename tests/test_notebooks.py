@@ -16,11 +16,9 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder.reference import ASSIGNMENTS as RELEASES
-from autograder.reference import SOLUTIONS
-from autograder.rubrics import ASSIGNMENTS
+from autograder import rubrics
 
-WITH_NOTEBOOK = [a for a in ASSIGNMENTS if (SOLUTIONS / a / f"{a}.ipynb").is_file()]
+WITH_NOTEBOOK = [a.id for a in rubrics.assignments() if a.notebook.is_file()]
 CELL_TIMEOUT = 300
 
 
@@ -58,7 +56,7 @@ def _copy(source, destination):
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", WITH_NOTEBOOK)
 def test_reference_notebook_runs_top_to_bottom(assignment, tmp_path, request, monkeypatch):
-    folder = _copy(SOLUTIONS / assignment, tmp_path / assignment)
+    folder = _copy(rubrics.assignment(assignment).solution_dir, tmp_path / assignment)
     try:
         notebook = _run(folder, assignment, request, monkeypatch)
     except CellExecutionError as exc:
@@ -69,10 +67,11 @@ def test_reference_notebook_runs_top_to_bottom(assignment, tmp_path, request, mo
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", [a for a in WITH_NOTEBOOK if (RELEASES / a / f"{a}.ipynb").is_file()])
+@pytest.mark.parametrize("assignment", [a for a in WITH_NOTEBOOK
+                                        if (rubrics.assignment(a).skeleton_dir / f"{a}.ipynb").is_file()])
 def test_release_notebook_stops_at_the_first_unimplemented_function(assignment, tmp_path, request,
                                                                     monkeypatch):
-    folder = _copy(RELEASES / assignment, tmp_path / assignment)
+    folder = _copy(rubrics.assignment(assignment).skeleton_dir, tmp_path / assignment)
     with pytest.raises(CellExecutionError) as failure:
         _run(folder, assignment, request, monkeypatch)
     assert failure.value.ename == "NotImplementedError", failure.value.evalue

@@ -1,5 +1,4 @@
-"""A GitHub Classroom template repository for one assignment, and the Markdown
-report its workflow writes to the job summary.
+"""A GitHub Classroom template repository for one assignment.
 
 The template holds the skeleton (assignments/ID/), a README for students and
 .github/workflows/autograde.yml. On every push the workflow clones the course
@@ -20,8 +19,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder.reference import ASSIGNMENTS
-from autograder.report.model import GradeReport, Status
+from autograder.rubrics import assignment
 
 DEFAULT_COURSE_REPO = "https://github.com/YOUR-ORG/YOUR-COURSE.git"
 WORKFLOW = ".github/workflows/autograde.yml"
@@ -96,70 +94,39 @@ only your submission. Do not edit the workflow.
 """
 
 
-def template_files(assignment: str, *, course_repo: str = DEFAULT_COURSE_REPO,
+def template_files(name: str, *, course_repo: str = DEFAULT_COURSE_REPO,
                    course_ref: str = "main", python: str = "3.11") -> dict[str, str]:
     """The generated (non-skeleton) files of the template: {relative path: text}."""
-    from autograder.rubrics import load_rubric
-
-    rubric = load_rubric(assignment)
-    notebook = next(ASSIGNMENTS.joinpath(rubric.id).glob("*.ipynb"), None)
+    target = assignment(name)
+    notebook = next(target.skeleton_dir.glob("*.ipynb"), None)
     readme = README_TEMPLATE.format(
-        title=rubric.title, short=rubric.id.split("_")[0], course_repo=course_repo, course_ref=course_ref,
-        files=", ".join(f"`{module}.py`" for module in rubric.modules),
+        title=target.title, short=target.short_id, course_repo=course_repo, course_ref=course_ref,
+        files=", ".join(f"`{module}.py`" for module in target.modules),
         notebook=f" (`{notebook.name}`)" if notebook else "")
     workflow = WORKFLOW_TEMPLATE.format(course_repo=course_repo, course_ref=course_ref,
-                                        assignment=rubric.id, python=python)
-    return {"README.md": readme, WORKFLOW: workflow, ".gitignore": "__pycache__/\n*.pyc\n.ipynb_checkpoints/\n"}
+                                        assignment=target.id, python=python)
+    gitignore = "__pycache__/\n*.pyc\n.ipynb_checkpoints/\n"
+    return {"README.md": readme, WORKFLOW: workflow, ".gitignore": gitignore}
 
 
-def write_template(assignment: str, output: str | Path, **options) -> Path:
-    """Write the template repository of ``assignment`` into the directory ``output``.
+def write_template(name: str, output: str | Path, **options: str) -> Path:
+    """Write the template repository of the assignment ``name`` into the directory ``output``.
 
     options: course_repo (git URL of the course repository the workflow
     installs), course_ref (its branch or tag), python (the runner's version).
     Raises FileExistsError when ``output`` exists and is not empty, and
     FileNotFoundError when the assignment has no generated skeleton.
     """
-    from autograder.rubrics import resolve
-
-    skeleton = ASSIGNMENTS / resolve(assignment)
+    skeleton = assignment(name).skeleton_dir
     if not skeleton.is_dir():
         raise FileNotFoundError(f"no skeleton at {skeleton} (run `autograder generate`)")
     output = Path(output)
     if output.exists() and any(output.iterdir()):
         raise FileExistsError(f"{output} is not empty")
     shutil.copytree(skeleton, output, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIPPED))
-    for relative, text in template_files(assignment, **options).items():
+    for relative, text in template_files(name, **options).items():
         path = output / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return output
 
-
-_MARKS = {Status.PASSED: "✅", Status.FAILED: "❌", Status.ERROR: "💥", Status.TIMEOUT: "⏱️",
-          Status.SKIPPED: "➖"}
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes and tags escaped."""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
-
-
-def _points(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def render_markdown(report: GradeReport) -> str:
-    """The report as GitHub-flavoured Markdown: a heading with the points, then
-    one table row per check (status, name, points, message)."""
-    lines = [f"## {report.assignment}: {_points(report.score)} / {_points(report.max_score)} points "
-             f"({100 * report.fraction:.1f}%)", "",
-             "| | check | points | what to fix |", "|---|---|---:|---|"]
-    for result in report.results:
-        message = "" if result.status == Status.PASSED else _cell(result.message)
-        lines.append(f"| {_MARKS.get(result.status, '')} | {_cell(result.name)} | "
-                     f"{_points(result.score)} / {_points(result.max_score)} | {message} |")
-    lines.append("")
-    lines.extend(f"> {_cell(note)}" for note in report.notes)
-    lines.append(f"\nseed {report.seed}, graded in {report.seconds:.1f} s")
-    return "\n".join(lines) + "\n"

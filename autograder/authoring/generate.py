@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from autograder.authoring.skeleton import skeleton_files
 from autograder.checks.compare import leaves
-from autograder.reference import ASSIGNMENTS, SOLUTIONS
-from autograder.rubrics import ASSIGNMENTS as IDS
-from autograder.rubrics import available, load_rubric
+from autograder.rubrics import SKELETONS, Assignment, assignment, assignments
 from autograder.sandbox import protocol
 
 
-def public_expected(assignment: str) -> dict:
+def public_expected(assignment: Assignment) -> dict:
     """Expected values of the public checks, computed by the reference at the public seed."""
     from autograder.grading import PUBLIC_SEED, grade
 
-    rubric = load_rubric(assignment)
+    rubric = assignment.rubric
     recording: dict = {}
-    grade(rubric, SOLUTIONS / assignment, seed=PUBLIC_SEED, recording=recording)
+    grade(rubric, assignment.solution_dir, seed=PUBLIC_SEED, recording=recording)
     public = {check.name for check in rubric.checks if check.public}
     return {name: values for name, values in recording.items() if name in public}
 
@@ -34,7 +33,8 @@ def _close(x: np.ndarray, y: np.ndarray) -> bool:
     return bool(np.array_equal(x, y))
 
 
-def _same_tree(a, b) -> bool:
+def _same_tree(a: Any, b: Any) -> bool:
+    """The same nested structure with the same leaves, up to _close."""
     left, right = leaves(a), leaves(b)
     if [p for p, _ in left] != [p for p, _ in right]:
         return False
@@ -48,40 +48,55 @@ def _same_tree(a, b) -> bool:
     return True
 
 
-def generate(assignments: list[str] | None = None, check: bool = False,
-             output: Path = ASSIGNMENTS) -> list[str]:
-    """Regenerate (or check) skeletons and expected values; returns the problems found."""
+def _write_skeleton(assignment: Assignment, destination: Path, check: bool) -> list[str]:
+    """Bring ``destination`` in line with the skeleton of the reference (or only
+    report where it differs, when ``check``); returns the problems found."""
+    problems: list[str] = []
+    files = skeleton_files(assignment.solution_dir)
+    existing = {str(p.relative_to(destination)) for p in destination.rglob("*") if p.is_file()
+                and "__pycache__" not in p.parts} if destination.is_dir() else set()
+    for relative, content in files.items():
+        path = destination / relative
+        if not path.is_file() or path.read_bytes() != content:
+            problems.append(f"{path} is out of date")
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+    for stale in sorted(existing - set(files)):
+        problems.append(f"{destination / stale} has no counterpart in solutions/")
+        if not check:
+            (destination / stale).unlink()
+    return problems
+
+
+def _write_expected(assignment: Assignment, check: bool) -> list[str]:
+    """The same for the stored expected values of the public checks."""
     from autograder.grading import expected_path
 
+    path = expected_path(assignment.rubric)
+    values = public_expected(assignment)
+    stored = protocol.decode(path.read_bytes()) if path.exists() else None
+    if stored is not None and _same_tree(stored, values):
+        return []
+    if not check:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(protocol.encode(values))
+    return [f"{path} is out of date"]
+
+
+def generate(names: list[str] | None = None, check: bool = False,
+             output: Path = SKELETONS) -> list[str]:
+    """Regenerate (or check) skeletons and expected values; returns the problems found.
+
+    names: assignment ids or short ids (default: every assignment with a reference);
+    output: where the skeleton folders go (default assignments/).
+    """
+    targets = [assignment(name) for name in names] if names else \
+        [a for a in assignments() if a.solution_dir.is_dir()]
     problems: list[str] = []
-    targets = assignments or [a for a in IDS if (SOLUTIONS / a).is_dir()]
-    with_rubric = set(available())
-    for assignment in targets:
-        files = skeleton_files(SOLUTIONS / assignment)
-        destination = output / assignment
-        existing = {str(p.relative_to(destination)) for p in destination.rglob("*") if p.is_file()
-                    and "__pycache__" not in p.parts} if destination.is_dir() else set()
-        for relative, content in files.items():
-            path = destination / relative
-            if not path.is_file() or path.read_bytes() != content:
-                problems.append(f"{path} is out of date")
-                if not check:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(content)
-        for stale in sorted(existing - set(files)):
-            problems.append(f"{destination / stale} has no counterpart in solutions/")
-            if not check:
-                (destination / stale).unlink()
-        if assignment in with_rubric:
-            rubric = load_rubric(assignment)
-            path = expected_path(rubric)
-            values = public_expected(assignment)
-            stored = protocol.decode(path.read_bytes()) if path.exists() else None
-            if stored is None or not _same_tree(stored, values):
-                problems.append(f"{path} is out of date")
-                if not check:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(protocol.encode(values))
+    for target in targets:
+        problems += _write_skeleton(target, output / target.id, check)
+        problems += _write_expected(target, check)
     if not check:
         for stray in output.glob("*/__pycache__"):
             shutil.rmtree(stray, ignore_errors=True)

@@ -22,9 +22,11 @@ package is the one imported even where another copy is installed.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.reference import REPOSITORY
+from autograder.rubrics import assignment
 
 PACKAGE_FILES = ("pyproject.toml", "README.md")
 SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
@@ -56,7 +58,7 @@ cd "$SOURCE" || exit 1
 # a submission uploaded as one folder is graded inside that folder
 SUBMISSION="$("$PYTHON" -c 'import sys; from autograder.batch.unpack import submission_root; print(submission_root(sys.argv[1]))' "$ROOT/submission")" || SUBMISSION="$ROOT/submission"
 "$PYTHON" -m autograder grade "$SUBMISSION" --assignment {assignment} \\
-    --reference "$SOURCE/solutions/{assignment}" \\
+    --reference "$SOURCE/{reference}" \\
     --format gradescope --output "$RESULTS/results.json"
 if [ ! -s "$RESULTS/results.json" ]; then
     cat > "$RESULTS/results.json" <<'JSON'
@@ -66,7 +68,7 @@ fi
 """
 
 
-def _tree(root: Path):
+def _tree(root: Path) -> Iterator[Path]:
     """Files under ``root`` in path order, without caches."""
     for path in sorted(root.rglob("*")):
         if path.is_file() and not SKIPPED & set(path.relative_to(root).parts) \
@@ -74,23 +76,25 @@ def _tree(root: Path):
             yield path
 
 
-def bundle_files(assignment: str, repository: Path = REPOSITORY) -> dict[str, Path | str]:
-    """What goes into the zip: {name in the zip: source file or text}."""
-    reference = repository / "solutions" / assignment
+def bundle_files(name: str) -> dict[str, Path | str]:
+    """What goes into the zip of the assignment ``name``: {name in the zip: source file or text}."""
+    target = assignment(name)
+    reference = target.solution_dir
     if not reference.is_dir():
         raise FileNotFoundError(f"reference directory {reference} does not exist")
-    files: dict[str, Path | str] = {"setup.sh": SETUP_SH,
-                                    "run_autograder": RUN_AUTOGRADER.format(assignment=assignment)}
-    for name in PACKAGE_FILES:
-        files[name] = repository / name
-    for folder in (repository / "autograder", reference):
+    run_autograder = RUN_AUTOGRADER.format(assignment=target.id,
+                                           reference=reference.relative_to(REPOSITORY).as_posix())
+    files: dict[str, Path | str] = {"setup.sh": SETUP_SH, "run_autograder": run_autograder}
+    for package_file in PACKAGE_FILES:
+        files[package_file] = REPOSITORY / package_file
+    for folder in (REPOSITORY / "autograder", reference):
         for path in _tree(folder):
-            files[path.relative_to(repository).as_posix()] = path
+            files[path.relative_to(REPOSITORY).as_posix()] = path
     return files
 
 
-def build_bundle(assignment: str, output: str | Path, repository: Path = REPOSITORY) -> Path:
-    """Write the Gradescope zip for ``assignment`` (a full id) to ``output``.
+def build_bundle(name: str, output: str | Path) -> Path:
+    """Write the Gradescope zip for the assignment ``name`` to ``output``.
 
     The zip is reproducible: entries in path order with a fixed timestamp;
     the two scripts are executable.
@@ -98,10 +102,10 @@ def build_bundle(assignment: str, output: str | Path, repository: Path = REPOSIT
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, content in sorted(bundle_files(assignment, repository).items()):
-            info = zipfile.ZipInfo(name, FIXED_TIME)
+        for entry, content in sorted(bundle_files(name).items()):
+            info = zipfile.ZipInfo(entry, FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            executable = name in ("setup.sh", "run_autograder")
+            executable = entry in ("setup.sh", "run_autograder")
             info.external_attr = (0o100755 if executable else 0o100644) << 16
             data = content.encode() if isinstance(content, str) else content.read_bytes()
             bundle.writestr(info, data)

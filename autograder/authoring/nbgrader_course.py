@@ -27,8 +27,7 @@ import nbformat
 from autograder.authoring.nbgrader_cells import course_notebook
 from autograder.authoring.skeleton import skeleton_files
 from autograder.nbgrader_hook import SEED_VARIABLE
-from autograder.reference import SOLUTIONS
-from autograder.rubrics import ASSIGNMENTS, available, load_rubric, resolve
+from autograder.rubrics import assignment, assignments
 
 CONFIG_NAME = "nbgrader_config.py"
 TIMEOUT_MARGIN = 120
@@ -49,21 +48,9 @@ class CourseAssignment:
     points: float
 
 
-def notebook_path(assignment: str) -> Path:
-    """Where the reference notebook of ``assignment`` lives (it may not exist yet)."""
-    rubric = load_rubric(assignment)
-    return SOLUTIONS / assignment / (rubric.notebook or f"{assignment}.ipynb")
-
-
 def with_notebooks() -> list[str]:
-    """The assignments that have both a rubric and a reference notebook."""
-    return [a for a in available() if notebook_path(a).is_file()]
-
-
-def student_files(assignment: str) -> list[str]:
-    """The files a student hands in for ``assignment`` (relative paths)."""
-    rubric = load_rubric(assignment)
-    return [f"{module}.py" for module in rubric.modules] + list(rubric.extra_files)
+    """The assignments that have a reference notebook."""
+    return [a.id for a in assignments() if a.notebook.is_file()]
 
 
 def existing_seed(course: Path) -> int | None:
@@ -76,13 +63,13 @@ def existing_seed(course: Path) -> int | None:
 def course_assignments(course: Path) -> list[str]:
     """The assignments with a folder in the course's source/, in course order."""
     source = course / "source"
-    return [a for a in ASSIGNMENTS if (source / a).is_dir() and a in available()]
+    return [a.id for a in assignments() if (source / a.id).is_dir()]
 
 
-def config_source(assignments: list[str], seed: int, course_id: str) -> str:
-    """The text of nbgrader_config.py for a course holding ``assignments``."""
-    keep = {a: student_files(a) for a in assignments}
-    budget = max((load_rubric(a).budget for a in assignments), default=600.0)
+def config_source(ids: list[str], seed: int, course_id: str) -> str:
+    """The text of nbgrader_config.py for a course holding the assignments ``ids``."""
+    keep = {a: assignment(a).student_files for a in ids}
+    budget = max((assignment(a).rubric.budget for a in ids), default=600.0)
     keep_lines = "".join(f"    {a!r}: {files!r},\n" for a, files in keep.items())
     return f'''"""nbgrader configuration of this course, written by `autograder nbgrader`.
 
@@ -137,31 +124,31 @@ def _read_notebook(path: Path) -> nbformat.NotebookNode:
         raise CourseError(f"{path} is not a readable notebook ({type(exc).__name__}: {exc})") from None
 
 
-def write_assignment(course: Path, assignment: str) -> CourseAssignment:
-    """Write source/<assignment>/ of the course: notebook and skeleton files."""
-    rubric = load_rubric(assignment)
-    path = notebook_path(assignment)
-    if not path.is_file():
-        raise CourseError(f"{assignment} has no notebook yet ({path} does not exist)")
-    notebook = course_notebook(_read_notebook(path), rubric)
-    destination = course / "source" / assignment
+def write_assignment(course: Path, name: str) -> CourseAssignment:
+    """Write source/<id>/ of the course for the assignment ``name``: notebook and skeleton files."""
+    target = assignment(name)
+    rubric = target.rubric
+    if not target.notebook.is_file():
+        raise CourseError(f"{target.id} has no notebook yet ({target.notebook} does not exist)")
+    notebook = course_notebook(_read_notebook(target.notebook), rubric)
+    destination = course / "source" / target.id
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    for relative, content in skeleton_files(SOLUTIONS / assignment).items():
+    for relative, content in skeleton_files(target.solution_dir).items():
         if not relative.endswith(".ipynb"):
             (destination / relative).parent.mkdir(parents=True, exist_ok=True)
             (destination / relative).write_bytes(content)
-    nbformat.write(notebook, destination / f"{assignment}.ipynb")
+    nbformat.write(notebook, destination / f"{target.id}.ipynb")
     hidden = sum(1 for check in rubric.checks if not check.public)
-    return CourseAssignment(assignment, len(rubric.checks), hidden, rubric.max_score)
+    return CourseAssignment(target.id, len(rubric.checks), hidden, rubric.max_score)
 
 
-def write_course(course_dir: str | Path, assignments: list[str] | None = None,
+def write_course(course_dir: str | Path, names: list[str] | None = None,
                  seed: int | None = None, course_id: str | None = None) -> list[CourseAssignment]:
     """Write (or update) an nbgrader course directory.
 
-    assignments: ids or short ids; default every assignment with a rubric and a notebook.
+    names: assignment ids or short ids; default every assignment with a notebook.
     seed: the course's input seed; default the one already in the course's config,
         else a fresh one.
     Returns what was written for each assignment.
@@ -169,13 +156,13 @@ def write_course(course_dir: str | Path, assignments: list[str] | None = None,
     course = Path(course_dir)
     if course.exists() and not course.is_dir():
         raise CourseError(f"{course} exists and is not a directory")
-    targets = [resolve(a) for a in assignments] if assignments else with_notebooks()
+    targets = [assignment(name).id for name in names] if names else with_notebooks()
     if not targets:
-        raise CourseError("no assignment has both a rubric and a notebook yet")
+        raise CourseError("no assignment has a notebook yet")
     seed = seed if seed is not None else existing_seed(course)
     seed = seed if seed is not None else secrets.randbelow(2**31)
     course.mkdir(parents=True, exist_ok=True)
-    written = [write_assignment(course, assignment) for assignment in targets]
+    written = [write_assignment(course, target) for target in targets]
     name = course_id or re.sub(r"[^A-Za-z0-9_-]+", "-", course.resolve().name) or "course"
     (course / CONFIG_NAME).write_text(config_source(course_assignments(course), seed, name))
     return written

@@ -157,7 +157,7 @@ def _grade_all(todo: list[tuple[Submission, str]], assignment: str, seed: int,
 
 def _write_extras(out: OutputDir, data: dict, formats: tuple[str, ...], overwrite: bool) -> None:
     """The record's report in each extra format, beside its JSON record."""
-    from autograder.commands.output import render
+    from autograder.report.formats import render
 
     for fmt in formats:
         path = out.result_path(data["student"], EXTRA_SUFFIXES.get(fmt, f".{fmt}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from autograder.commands.grade import add_model_options, model_options
 from autograder.commands.output import add_output_options, emit
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from autograder.grading import grade
     from autograder.rubrics import load_rubric
 
@@ -22,7 +23,7 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="run the public checks on your own work (no reference needed)")
     p.add_argument("assignment", help="e.g. a1")
     p.add_argument("--path", default=".", help="directory holding your files (default: .)")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from autograder.authoring.classroom import write_template
 
     try:
@@ -18,7 +19,7 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     from autograder.authoring.classroom import DEFAULT_COURSE_REPO
 
     p = sub.add_parser("classroom", help="write a GitHub Classroom template repository for an assignment")

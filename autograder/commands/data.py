@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 
-def run(args) -> int:
+
+def run(args: argparse.Namespace) -> int:
     from autograder.data.commands import fetch_command, synth_command
 
     if args.action == "fetch":
@@ -11,7 +13,7 @@ def run(args) -> int:
     return synth_command(args.name, args.root, n=args.n, seed=args.seed)
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="datasets: download the real ones, or write small synthetic ones")
     actions = p.add_subparsers(dest="action", required=True)
     fetch = actions.add_parser("fetch", help="download through torchvision and verify the checksums")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from autograder.authoring.generate import generate
 
     problems = generate(args.assignments or None, check=args.check)
@@ -21,8 +22,8 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="regenerate assignments/ from solutions/")
-    p.add_argument("assignments", nargs="*", help="only these assignments (full ids)")
+    p.add_argument("assignments", nargs="*", help="only these assignments (e.g. a1 or a1_backprop)")
     p.add_argument("--check", action="store_true", help="exit 1 if assignments/ is out of date")
     p.set_defaults(func=run)

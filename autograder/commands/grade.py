@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from autograder.commands.output import add_output_options, emit
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from autograder.grading import grade
     from autograder.rubrics import load_rubric
 
@@ -22,14 +23,14 @@ def run(args) -> int:
     return 0
 
 
-def model_options(args) -> dict:
+def model_options(args: argparse.Namespace) -> dict[str, object]:
     """Options of the trained-model checks (a6) that were given on the command line."""
     given = {"retrain": args.retrain, "time_budget_s": args.time_budget, "floor": args.floor,
              "target": args.target, "device": args.device}
     return {key: value for key, value in given.items() if value not in (None, False)}
 
 
-def add_model_options(p) -> None:
+def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="dataset directory (default: $AUTOGRADER_DATA or source_data/)")
     group = p.add_argument_group("trained-model checks (a6)")
     group.add_argument("--retrain", action="store_true",
@@ -40,7 +41,7 @@ def add_model_options(p) -> None:
     group.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to evaluate (default auto)")
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("grade", help="grade a submission against the reference")
     p.add_argument("submission", help="directory holding the student's files")
     p.add_argument("--assignment", "-a", required=True, help="e.g. a1 or a1_backprop")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from autograder.commands.grade import add_model_options
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from autograder.batch.runner import EXTRA_SUFFIXES, run_batch
     from autograder.batch.store import BatchBusy
     from autograder.batch.submissions import BatchInputError
@@ -39,7 +40,7 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("grade-batch", help="grade every submission of a directory in parallel")
     p.add_argument("submissions", help="directory with one folder or .zip per student")
     p.add_argument("--assignment", "-a", required=True, help="e.g. a1 or a1_backprop")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from autograder.authoring.gradescope import build_bundle
     from autograder.rubrics import load_rubric
 
@@ -20,7 +21,7 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
     p.add_argument("assignment", help="e.g. a1 or a1_backprop")
     p.add_argument("--output", "-o", help="zip to write (default: ID_autograder.zip)")

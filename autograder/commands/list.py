@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 
-def run(args) -> int:
-    from autograder.rubrics import available, load_rubric
 
-    for assignment in available():
-        rubric = load_rubric(assignment)
+def run(args: argparse.Namespace) -> int:
+    from autograder.rubrics import assignments
+
+    for assignment in assignments():
+        rubric = assignment.rubric
         print(f"{rubric.id}: {rubric.title} ({rubric.max_score:g} points; files "
               f"{', '.join(m + '.py' for m in rubric.modules)})")
         for check in rubric.checks:
@@ -16,5 +18,5 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("list", help="assignments, checks and points").set_defaults(func=run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
@@ -17,7 +18,7 @@ def _missing(exc: ModuleNotFoundError) -> int:
     return 2
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         from autograder.authoring.nbgrader_course import CourseError, write_course
     except ModuleNotFoundError as exc:
@@ -40,7 +41,7 @@ def run(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("nbgrader", help="write an nbgrader course directory for the assignments")
     p.add_argument("course_dir", help="the course directory (created if needed)")
     p.add_argument("--assignments", type=_assignment_list, default=None,

@@ -14,8 +14,9 @@ import importlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
-from autograder.reference import ASSIGNMENTS, SOLUTIONS
+from autograder.rubrics import assignment, resolve
 
 
 @dataclass(frozen=True)
@@ -41,52 +42,54 @@ class Bug:
     mentions: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _examples_module(assignment: str) -> ModuleType | None:
+    """autograder.examples.<id> of the assignment (an id or a short id), if it has one."""
+    name = f"autograder.examples.{resolve(assignment)}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
 def prepare(assignment: str, destination: Path) -> dict:
     """Make a materialised submission gradable: some assignments need more than
     code (a6: a trained model.pt and a dataset). Returns extra keyword
     arguments for grade(), e.g. {"data_root": ...}."""
-    from autograder.rubrics import resolve
-
-    module = importlib.import_module(f"autograder.examples.{resolve(assignment)}")
-    return module.prepare(destination) if hasattr(module, "prepare") else {}
+    module = _examples_module(assignment)
+    if module is None or not hasattr(module, "prepare"):
+        return {}
+    return module.prepare(destination)
 
 
 def bugs(assignment: str) -> list[Bug]:
     """The bundled bugs of one assignment (empty if it has none yet)."""
-    from autograder.rubrics import resolve
-
-    assignment = resolve(assignment)
-    try:
-        module = importlib.import_module(f"autograder.examples.{assignment}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"autograder.examples.{assignment}":
-            return []
-        raise
-    return list(module.BUGS)
+    module = _examples_module(assignment)
+    return list(module.BUGS) if module is not None else []
 
 
-def _copy_tree(source: Path, destination: Path) -> None:
-    """Copy an assignment directory; ``source.name`` may be a short id such as "a1"."""
-    from autograder.rubrics import resolve
-
-    source = source.parent / resolve(source.name)
+def _copy_code(source: Path, destination: Path) -> None:
+    """Copy an assignment folder without its notebook and caches."""
     shutil.copytree(source, destination, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.ipynb", ".ipynb_checkpoints"))
 
 
-def materialize_reference(assignment: str, destination: Path) -> Path:
-    _copy_tree(SOLUTIONS / assignment, destination)
+def materialize_reference(name: str, destination: Path) -> Path:
+    """Write the reference solution of the assignment ``name`` (id or short id) to ``destination``."""
+    _copy_code(assignment(name).solution_dir, destination)
     return destination
 
 
-def materialize_skeleton(assignment: str, destination: Path) -> Path:
-    _copy_tree(ASSIGNMENTS / assignment, destination)
+def materialize_skeleton(name: str, destination: Path) -> Path:
+    """Write the generated skeleton of the assignment ``name`` to ``destination``."""
+    _copy_code(assignment(name).skeleton_dir, destination)
     return destination
 
 
-def materialize(assignment: str, bug: Bug, destination: Path) -> Path:
+def materialize(name: str, bug: Bug, destination: Path) -> Path:
     """Write the reference with ``bug``'s edits applied to ``destination``."""
-    _copy_tree(SOLUTIONS / assignment, destination)
+    materialize_reference(name, destination)
     for edit in bug.edits:
         path = destination / edit.file
         text = path.read_text()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import PurePath
-from typing import Sequence
 
 from autograder.report import plots
 from autograder.report.html import figure, page, report_dict, text

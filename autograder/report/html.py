@@ -62,14 +62,15 @@ a { color: #0b57d0; }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def text(value) -> str:
+def text(value: object) -> str:
     """``value`` as HTML-escaped text, without control characters."""
     return html.escape(_CONTROL.sub("", str(value)))
 
 
 _NUMBER = (int, float)
-_REPORT_FIELDS = {"score": _NUMBER, "max_score": _NUMBER}
-_RESULT_FIELDS = {"name": str, "score": _NUMBER, "max_score": _NUMBER, "status": str}
+_REPORT_FIELDS: dict[str, type | tuple[type, ...]] = {"score": _NUMBER, "max_score": _NUMBER}
+_RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {"name": str, "score": _NUMBER, "max_score": _NUMBER,
+                                                      "status": str}
 
 
 def report_dict(report: GradeReport | dict) -> dict:

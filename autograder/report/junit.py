@@ -24,13 +24,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from autograder.report.model import GradeReport, Status
+from autograder.report.model import CheckResult, GradeReport, Status
 
 # characters XML 1.0 does not allow, even escaped
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _clean(value) -> str:
+def _clean(value: object) -> str:
     return _NOT_XML.sub("", str(value))
 
 
@@ -43,18 +43,17 @@ def _points(score: float, max_score: float) -> str:
     return f"{score:g} / {max_score:g} points"
 
 
-def _testcase(report: GradeReport, result) -> ET.Element:
+def _testcase(report: GradeReport, result: CheckResult) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(report.assignment), name=_clean(result.name))
     message = _clean(result.message)
+    explained = _points(result.score, result.max_score) + "\n" + message
     if result.status == Status.SKIPPED:
         ET.SubElement(case, "skipped", message=_first_line(message))
     elif result.status in (Status.ERROR, Status.TIMEOUT):
-        ET.SubElement(case, "error", type=result.status,
-                      message=_first_line(message)).text = _points(result.score, result.max_score) + "\n" + message
+        ET.SubElement(case, "error", type=result.status, message=_first_line(message)).text = explained
     elif result.status != Status.PASSED:
         kind = "partial credit" if result.score > 0 else "failed"
-        ET.SubElement(case, "failure", type=kind,
-                      message=_first_line(message)).text = _points(result.score, result.max_score) + "\n" + message
+        ET.SubElement(case, "failure", type=kind, message=_first_line(message)).text = explained
     ET.SubElement(case, "system-out").text = _points(result.score, result.max_score)
     return case
 
@@ -67,8 +66,8 @@ def junit_tree(report: GradeReport) -> ET.Element:
               "skipped": sum(r.status == Status.SKIPPED for r in report.results)}
     attributes = {key: str(value) for key, value in counts.items()}
     attributes["time"] = f"{report.seconds:.3f}"
-    suites = ET.Element("testsuites", name="autograder", **attributes)
-    suite = ET.SubElement(suites, "testsuite", name=_clean(report.assignment), **attributes)
+    suites = ET.Element("testsuites", {"name": "autograder", **attributes})
+    suite = ET.SubElement(suites, "testsuite", {"name": _clean(report.assignment), **attributes})
     properties = ET.SubElement(suite, "properties")
     for name, value in (("score", f"{report.score:g}"), ("max_score", f"{report.max_score:g}"),
                         ("seed", report.seed), ("submission", report.submission),

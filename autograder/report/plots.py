@@ -12,6 +12,7 @@ import io
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -26,7 +27,7 @@ def _data_uri(figure: Figure, tight: bool = True) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _integer_ticks(ax, which: str = "xy") -> None:
+def _integer_ticks(ax: Axes, which: str = "xy") -> None:
     """Ticks only at whole numbers (indices, classes, epochs)."""
     for name in which:
         getattr(ax, f"{name}axis").set_major_locator(MaxNLocator(nbins=6, integer=True, min_n_ticks=1))
@@ -160,7 +161,7 @@ def score_histogram(percentages: list[float]) -> str:
     """A histogram of scores in percent (0..100) over ten bins."""
     figure = Figure(figsize=(_WIDTH, 2.4))
     ax = figure.subplots()
-    ax.hist(percentages, bins=np.linspace(0, 100, 11), color="#3b7dd8", edgecolor="white")
+    ax.hist(percentages, bins=[10.0 * i for i in range(11)], color="#3b7dd8", edgecolor="white")
     ax.set_xlabel("score (%)", fontsize=8)
     ax.set_ylabel("submissions", fontsize=8)
     ax.set_xlim(0, 100)

@@ -11,7 +11,7 @@ _COLOURS = {Status.PASSED: "32", Status.FAILED: "31", Status.ERROR: "35",
             Status.TIMEOUT: "33", Status.SKIPPED: "90"}
 
 
-def _paint(text: str, status: str, colour: bool) -> str:
+def _paint(text: str, status: Status, colour: bool) -> str:
     return f"\033[{_COLOURS.get(status, '0')}m{text}\033[0m" if colour else text
 
 

@@ -8,162 +8,62 @@ under a second per call (tests/a4_convolutions checks this).
 
 Wrong answers are explained by "slips": the rubric recomputes what a common
 mistake would give (a flipped kernel, ceil instead of floor, biases counted
-in the weights, ...) and names the mistake when the submission matches it.
+in the weights, ...; rubrics/convolution_slips.py) and names the mistake when
+the submission matches it.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from autograder.checks import (AnswerCheck, Args, CasesCheck, GradientCheck, LinearInDoutCheck,
-                               NoInPlaceCheck, PropertyCheck, TableCheck, ValueCheck)
-from autograder.checks.cases import plain, show_call
+from autograder.checks import (
+    AnswerCheck,
+    Args,
+    CasesCheck,
+    Check,
+    Context,
+    GradientCheck,
+    LinearInDoutCheck,
+    NoInPlaceCheck,
+    PropertyCheck,
+    RaisesCheck,
+    TableCheck,
+    ValueCheck,
+)
 from autograder.report.model import Status
 from autograder.rubrics.base import Rubric
+from autograder.rubrics.convolution_slips import (
+    COLUMNS,
+    TABLE_SLIPS,
+    Layer,
+    batchnorm_param_slips,
+    batchnorm_slips,
+    conv_param_slips,
+    conv_size_slips,
+    conv_slips,
+    dropout_slips,
+    dropout_test_slips,
+    layer_table,
+    linear_param_slips,
+    maxpool_gradient_routed_to,
+    pool_size_slips,
+    receptive_field_slips,
+    table_explainer,
+)
 from autograder.sandbox.client import Call, Ref
 
-COLUMNS = ("name", "output shape", "weights", "biases")
+Inputs = Callable[[np.random.Generator], Args]
 
 
-# -- slips of the shape functions, as the rubric's own small formulas ---------------
-def _size(n, kernel, stride=1, padding=0, dilation=1, slip=None):
-    """One output size, as a given slip computes it (None when nothing fits)."""
-    padded = n + {"no padding": 0, "one-side padding": padding}.get(slip, 2 * padding)
-    span = (kernel if slip == "no dilation" else dilation * (kernel - 1) + 1)
-    room = padded - span
-    if room < 0:
-        return None
-    if slip == "ceil":
-        return -(-room // stride) + 1
-    if slip == "no +1":
-        return room // stride
-    return room // stride + 1
+@dataclass(frozen=True)
+class Net:
+    """A question for layer_table: the input's (H, W, C) and the layers, as SPEC.md writes them."""
 
-
-SIZE_SLIPS = [
-    ("ceil", "rounded up: the formula rounds DOWN, floor((n + 2p - d(k - 1) - 1) / s) + 1"),
-    ("one-side padding", "the padding counted once: it is added on both sides, n + 2p"),
-    ("no padding", "the padding is missing from the formula"),
-    ("no dilation", "the dilation is ignored: a dilated kernel spans d(k - 1) + 1 pixels"),
-    ("no +1", "the + 1 is missing: a kernel that fits exactly still gives one output"),
-]
-
-
-def _conv_size_slips(call: Args):
-    size, kernel, *rest = call.args
-    params = dict(zip(("stride", "padding", "dilation"), rest), **call.kwargs)
-    return [(text, _size(size, kernel, slip=slip, **params)) for slip, text in SIZE_SLIPS]
-
-
-def _pool_size_slips(call: Args):
-    size, kernel, *rest = call.args
-    params = dict(zip(("stride", "padding"), rest), **call.kwargs)
-    stride, padding = params.get("stride"), params.get("padding", 0)
-    slips = [(text, _size(size, kernel, stride or kernel, padding, slip=slip))
-             for slip, text in SIZE_SLIPS[:2]]
-    if stride is None:
-        slips.append(("the stride should default to the kernel size (non-overlapping windows)",
-                      _size(size, kernel, 1, padding)))
-    return slips
-
-
-def _conv_param_slips(call: Args):
-    c_in, c_out, kernel = call.args
-    bias, groups = call.kwargs.get("bias", True), call.kwargs.get("groups", 1)
-    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
-    weights, biases = c_out * (c_in // groups) * kh * kw, c_out if bias else 0
-    return [("the biases are counted in the weights; report them separately",
-             (weights + biases, biases)),
-            ("groups ignored: each filter sees only in_channels / groups channels",
-             (weights * groups, biases)),
-            ("bias=False means no biases", (weights, c_out)),
-            ("a (kh, kw) kernel has kh * kw taps", (c_out * (c_in // groups) * kh * kh, biases))]
-
-
-def _linear_param_slips(call: Args):
-    d, m = call.args
-    biases = m if call.kwargs.get("bias", True) else 0
-    return [("the biases are counted in the weights; report them separately", (d * m + biases, biases)),
-            ("bias=False means no biases", (d * m, m))]
-
-
-def _batchnorm_param_slips(call: Args):
-    (c,) = call.args
-    return [("the running statistics are a mean AND a variance per channel", (2 * c, c)),
-            ("gamma and beta are trainable, one each per channel", (c, 2 * c))]
-
-
-def _receptive_slips(call: Args):
-    (layers,) = call.args
-    ignored = 1 + sum(k - 1 for k, _ in layers)
-    field, jump = 1, 1
-    for k, s in layers:
-        jump *= s
-        field += (k - 1) * jump
-    return [("the strides are ignored: each layer adds (kernel - 1) times the product of the "
-             "strides of the layers BEFORE it", ignored),
-            ("a layer's own stride is counted: only the strides of the layers before it matter", field)]
-
-
-# -- layer tables -------------------------------------------------------------------
-# The slips that change one cell come first: a wrong fc weight that both "not
-# flattened" and a shape slip explain is more likely the former.
-TABLE_SLIPS = [
-    ("biases", "the biases are counted in the weights; they have a column of their own"),
-    ("not flattened", "the fc input is not flattened: an fc layer sees H * W * C inputs"),
-    ("ceil", "ceil instead of floor: output sizes round DOWN"),
-    ("no padding", "the padding is forgotten"),
-    ("one-side padding", "the padding counted on one side only: it is added on both sides, n + 2p"),
-    ("pool stride 1", "the pool stride defaults to the kernel size"),
-]
-
-
-def _table(input_shape, layers, slip=None):
-    """The layer table as a slip computes it (None when some layer does not fit)."""
-    shape, rows = tuple(input_shape), []
-    for layer in layers:
-        if layer["type"] == "conv":
-            k, s, p = layer["kernel"], layer.get("stride", 1), layer.get("padding", 0)
-            sizes = [_size(n, k, s, p, slip=slip) for n in shape[:2]]
-            out = layer["out_channels"]
-            weights, biases = out * shape[2] * k * k, out
-            shape = (*sizes, out)
-        elif layer["type"] == "maxpool":
-            k = layer["kernel"]
-            s = layer.get("stride", 1 if slip == "pool stride 1" else k)
-            sizes = [_size(n, k, s, slip="ceil" if slip == "ceil" else None) for n in shape[:2]]
-            weights = biases = 0
-            shape = (*sizes, shape[2])
-        else:
-            out = layer["out_features"]
-            inputs = shape[-1] if slip == "not flattened" else math.prod(shape)
-            weights, biases = inputs * out, out
-            shape = (out,)
-        if any(n is None or n < 1 for n in shape):
-            return None
-        if slip == "biases":
-            weights += biases
-        rows.append((layer["name"], shape, weights, biases))
-    return rows
-
-
-def table_explainer(input_shape, layers):
-    """An ``explain`` for TableCheck that names the slip a wrong cell matches."""
-    slipped: dict = {}
-
-    def explain(row_name, column, got, expected, expected_row):
-        index = COLUMNS.index(column)
-        for slip, text in TABLE_SLIPS:
-            if slip not in slipped:
-                slipped[slip] = {row[0]: row for row in _table(input_shape, layers, slip) or []}
-            row = slipped[slip].get(row_name)
-            if row is not None and plain(row[index]) == plain(got) != plain(expected):
-                return text
-        return None
-    return explain
+    input_shape: tuple[int, int, int]
+    layers: list[Layer]
 
 
 # The nets of SPEC.md as layer dicts (the questions; the answers come from the reference).
@@ -194,8 +94,9 @@ CIFAR_NET_LAYERS = [
 ]
 
 
-def random_net(rng):
-    """(input_shape, layers): conv, pool, conv, pool, fc, fc with random sizes (spec keys only)."""
+def random_net(rng: np.random.Generator) -> Net:
+    """Conv, pool, conv, pool, fc, fc with random sizes (SPEC.md's keys only) that every
+    table slip can still compute."""
     while True:
         input_shape = (int(rng.integers(16, 40)), int(rng.integers(16, 40)), int(rng.integers(1, 5)))
         layers = []
@@ -210,159 +111,40 @@ def random_net(rng):
         layers += [{"type": "fc", "name": "fc1", "out_features": int(rng.integers(5, 21))},
                    {"type": "fc", "name": "fc2", "out_features": int(rng.integers(2, 11))}]
         # every slip must still give a table, so that wrong cells can be explained
-        if all(_table(input_shape, layers, slip) is not None for slip in (None, *dict(TABLE_SLIPS))):
-            return input_shape, layers
-
-
-# -- slips of the layers, as the rubric's own NumPy formulas ---------------------------
-def _conv_value(x, w, b, stride, pads):
-    """Cross-correlation with explicit (top, bottom, left, right) zero padding."""
-    top, bottom, left, right = pads
-    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
-    windows = sliding_window_view(xp, w.shape[2:], axis=(2, 3))[:, :, ::stride, ::stride]
-    return np.einsum("nchwpq,fcpq->nfhw", windows, w) + b[None, :, None, None]
-
-
-def _conv_slips():
-    def flipped(call):
-        x, w, b = call.args
-        p = call.kwargs.get("padding", 0)
-        return _conv_value(x, w[:, :, ::-1, ::-1], b, call.kwargs.get("stride", 1), (p, p, p, p))
-
-    def one_side(before):
-        def slip(call):
-            x, w, b = call.args
-            p = call.kwargs.get("padding", 0)
-            return _conv_value(x, w, b, call.kwargs.get("stride", 1),
-                               (p, 0, p, 0) if before else (0, p, 0, p))
-        return slip
-
-    def no_stride(call):
-        x, w, b = call.args
-        p = call.kwargs.get("padding", 0)
-        return _conv_value(x, w, b, 1, (p, p, p, p))
-
-    return [("the kernel is flipped: F.conv2d computes a cross-correlation, "
-             "out[i, j] = sum w[p, q] x[i*s + p, j*s + q], with no flip", flipped),
-            ("the padding is applied on one side only: pad every side with `padding` zeros",
-             one_side(True)),
-            ("the padding is applied on one side only: pad every side with `padding` zeros",
-             one_side(False)),
-            ("the stride is ignored: windows start every `stride` pixels", no_stride)]
-
-
-def _batchnorm_slips():
-    def normalised(call, var_of, eps_inside=True):
-        x, gamma, beta = call.args
-        eps = call.kwargs.get("eps", 1e-5)
-        centred = x - x.mean(axis=0)
-        var = var_of(centred)
-        scale = np.sqrt(var + eps) if eps_inside else np.sqrt(var) + eps
-        return gamma * centred / scale + beta
-
-    n_minus_1 = lambda c: (c ** 2).sum(axis=0) / (c.shape[0] - 1)
-    biased = lambda c: (c ** 2).mean(axis=0)
-    return [("it uses the unbiased variance (divide by N - 1); batch norm normalises with the "
-             "biased variance, divide by N", lambda call: normalised(call, n_minus_1)),
-            ("eps belongs inside the square root: sqrt(var + eps)",
-             lambda call: normalised(call, biased, eps_inside=False))]
-
-
-def _dropout_test_slips():
-    def masked(call):
-        x, p = call.args[0], call.args[1]
-        keep = np.random.default_rng(call.kwargs["seed"]).random(x.shape) >= p
-        return np.where(keep, x / (1.0 - p), 0.0)
-
-    return [("at test time (train=False) inverted dropout is the identity: it still drops "
-             "and rescales", masked),
-            ("at test time (train=False) inverted dropout is the identity: the (1 - p) factor "
-             "belongs to the old, non-inverted dropout", lambda call: call.args[0] * (1.0 - call.args[1]))]
-
-
-def _dropout_slips():
-    def make(keep, scale):
-        def slip(call):
-            x, p = call.args[0], call.args[1]
-            u = np.random.default_rng(call.kwargs["seed"]).random(x.shape)
-            return np.where(keep(u, p), x * scale(p), 0.0)
-        return slip
-
-    return [("p is the probability of DROPPING an element, not of keeping it",
-             make(lambda u, p: u < p, lambda p: 1.0 / p)),
-            ("p is the probability of DROPPING an element, not of keeping it",
-             make(lambda u, p: u < p, lambda p: 1.0)),
-            ("the kept values are not scaled: inverted dropout multiplies them by 1 / (1 - p)",
-             make(lambda u, p: u >= p, lambda p: 1.0)),
-            ("the kept values are scaled by (1 - p); inverted dropout divides by (1 - p)",
-             make(lambda u, p: u >= p, lambda p: 1.0 - p)),
-            ("the mask must be np.random.default_rng(seed).random(x.shape) >= p",
-             make(lambda u, p: u < 1 - p, lambda p: 1.0 / (1.0 - p)))]
+        if all(layer_table(input_shape, layers, slip) is not None
+               for slip in (None, *(s.key for s in TABLE_SLIPS))):
+            return Net(input_shape, layers)
 
 
 # -- one-off properties ---------------------------------------------------------------
-def conv_output_size_raises(ctx, check):
-    """A kernel that does not fit gives a ValueError, not a size below 1."""
-    cases = [Args(3, 5), Args(4, 3, dilation=2), Args(6, 4, stride=2, padding=0, dilation=3)]
-    outcomes = ctx.sandbox.run([Call("shapes:conv_output_size", c.args, c.kwargs) for c in cases],
-                               timeout=check.timeout)
-    wrong = []
-    for call, outcome in zip(cases, outcomes):
-        text = show_call("conv_output_size", call)
-        if outcome.ok:
-            wrong.append(f"{text} returned {plain(outcome.value)!r}: raise ValueError when the "
-                         "output size would be smaller than 1")
-        elif not outcome.error.startswith("ValueError"):
-            wrong.append(f"{text} should raise ValueError, got {outcome.error}")
-    return 1 - len(wrong) / len(cases), "; ".join(wrong[:2])
-
-
-def layer_table_random_nets(ctx, check):
+def layer_table_random_nets(ctx: Context, check: Check) -> tuple[float, str]:
     """layer_table on two random nets, cell by cell with partial credit."""
     rng = ctx.rng(check.name)
     nets = [random_net(rng) for _ in range(2)]
     expected = ctx.expected(check, "tables", lambda ref: [
-        ref.get("shapes:layer_table")(shape, [dict(l) for l in layers]) for shape, layers in nets])
-    outcomes = ctx.sandbox.run([Call("shapes:layer_table", (shape, layers)) for shape, layers in nets],
+        ref.get("shapes:layer_table")(net.input_shape, [dict(layer) for layer in net.layers])
+        for net in nets])
+    outcomes = ctx.sandbox.run([Call("shapes:layer_table", (net.input_shape, net.layers)) for net in nets],
                                timeout=check.timeout)
     fractions, messages = [], []
-    for (shape, layers), outcome, want in zip(nets, outcomes, expected):
+    for net, outcome, want in zip(nets, outcomes, expected):
         if not outcome.ok:
             fractions.append(0.0)
             messages.append(f"layer_table: {outcome.error}")
             continue
         table = TableCheck("layer_table", 1, "shapes:layer_table", columns=COLUMNS,
-                           explain=table_explainer(shape, layers))
+                           explain=table_explainer(net.input_shape, net.layers))
         result = table.compare(outcome.value, want)
         fractions.append(result.score)
         if result.status != Status.PASSED:
-            messages.append(f"for input {shape} and layers {[l['name'] for l in layers]}: {result.message}")
+            names = [layer["name"] for layer in net.layers]
+            messages.append(f"for input {net.input_shape} and layers {names}: {result.message}")
     if len(set(messages)) == 1 and len(messages) == len(nets):
         messages = messages[:1]
     return sum(fractions) / len(fractions), " | ".join(messages)
 
 
-def _routed_gradient(x, kernel, dout, which):
-    """dx of non-overlapping max pooling when the gradient goes to ``which``: 'all' tied
-    maxima, the 'last' one, or the whole 'window'."""
-    n, c, h, w = x.shape
-    dx = np.zeros_like(x)
-    for i in range(h // kernel):
-        for j in range(w // kernel):
-            window = x[:, :, i * kernel:(i + 1) * kernel, j * kernel:(j + 1) * kernel].reshape(n, c, -1)
-            is_max = window == window.max(axis=-1, keepdims=True)
-            if which == "window":
-                is_max = np.ones_like(is_max)
-            if which == "last":
-                last = kernel * kernel - 1 - np.argmax(is_max[..., ::-1], axis=-1)
-                is_max = np.arange(kernel * kernel) == last[..., None]
-            routed = is_max * dout[:, :, i, j][..., None]
-            dx[:, :, i * kernel:(i + 1) * kernel, j * kernel:(j + 1) * kernel] = \
-                routed.reshape(n, c, kernel, kernel)
-    return dx
-
-
-def maxpool_ties(ctx, check):
+def maxpool_ties(ctx: Context, check: Check) -> tuple[float, str]:
     """With ties the whole gradient goes to the first maximum in row-major order."""
     rng = ctx.rng(check.name)
     x = rng.integers(0, 3, size=(2, 3, 6, 6)).astype(np.float64)
@@ -382,17 +164,17 @@ def maxpool_ties(ctx, check):
         return 1.0, ""
     rule = ("with ties the whole gradient must go to the FIRST maximum of the window in "
             "row-major order (as torch's CPU kernel; np.argmax does this)")
-    if np.allclose(got, _routed_gradient(x, 2, dout, "window")):
+    if np.allclose(got, maxpool_gradient_routed_to(x, 2, dout, "window")):
         return 0.0, ("your gradient goes to every element of the window; only the window's "
                      "maximum affects the output, so only it receives the gradient")
-    if np.allclose(got, _routed_gradient(x, 2, dout, "all")):
+    if np.allclose(got, maxpool_gradient_routed_to(x, 2, dout, "all")):
         return 0.0, f"your gradient goes to every tied maximum; {rule}"
-    if np.allclose(got, _routed_gradient(x, 2, dout, "last")):
+    if np.allclose(got, maxpool_gradient_routed_to(x, 2, dout, "last")):
         return 0.0, f"your gradient goes to the last tied maximum; {rule}"
     return 0.0, f"maxpool2d_backward differs from the reference on an input with ties; {rule}"
 
 
-def dropout_statistics(ctx, check):
+def dropout_statistics(ctx: Context, check: Check) -> tuple[float, str]:
     """About p of the elements are dropped, the kept ones scaled by 1 / (1 - p)."""
     p, x = 0.3, np.ones((100, 400))
     [outcome] = ctx.sandbox.run([Call("conv:dropout_forward", (x, p), {"train": True, "seed": 5},
@@ -419,7 +201,7 @@ def dropout_statistics(ctx, check):
 
 
 # -- input generators ------------------------------------------------------------------
-def conv_output_cases(rng):
+def conv_output_cases(rng: np.random.Generator) -> list[Args]:
     cases = []
     for i in range(8):
         kernel, dilation = int(rng.integers(1, 8)), int(rng.choice([1, 1, 2]))
@@ -436,7 +218,7 @@ def conv_output_cases(rng):
     return cases
 
 
-def pool_output_cases(rng):
+def pool_output_cases(rng: np.random.Generator) -> list[Args]:
     cases = []
     for i in range(6):
         kernel = int(rng.integers(2, 5))
@@ -449,38 +231,40 @@ def pool_output_cases(rng):
     return cases
 
 
-def conv_param_cases(rng):
+def conv_param_cases(rng: np.random.Generator) -> list[Args]:
     cases = []
     for i in range(6):
         groups = [1, 1, 2, 4, 1, 2][i]
         c_in, c_out = groups * int(rng.integers(1, 9)), groups * int(rng.integers(1, 9))
-        kernel = int(rng.choice([1, 3, 5, 7])) if i % 2 else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
-        kwargs = {"bias": i != 4}
+        kernel = int(rng.choice([1, 3, 5, 7])) if i % 2 else \
+            (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        kwargs: dict[str, bool | int] = {"bias": i != 4}
         if groups > 1:
             kwargs["groups"] = groups
         cases.append(Args(c_in, c_out, kernel, **kwargs))
     return cases
 
 
-def linear_param_cases(rng):
+def linear_param_cases(rng: np.random.Generator) -> list[Args]:
     return [Args(int(rng.integers(1, 5000)), int(rng.integers(1, 1000))),
             Args(int(rng.integers(1, 5000)), int(rng.integers(1, 1000))),
             Args(int(rng.integers(1, 100)), int(rng.integers(1, 100)), bias=False)]
 
 
-def batchnorm_param_cases(rng):
+def batchnorm_param_cases(rng: np.random.Generator) -> list[Args]:
     return [Args(int(c)) for c in rng.integers(1, 1025, size=3)]
 
 
-def receptive_cases(rng):
+def receptive_cases(rng: np.random.Generator) -> list[Args]:
     stacks = [[(int(rng.integers(1, 8)), int(rng.integers(1, 4))) for _ in range(rng.integers(2, 6))]
               for _ in range(5)]
     return [Args([(3, 1), (3, 1), (3, 1)]), Args([(7, 2), (3, 2), (3, 1)])] + \
         [Args(stack) for stack in stacks] + [Args([])]
 
 
-def conv_inputs(x_shape, w_shape, stride, padding):
-    def make(rng):
+def conv_inputs(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: int, padding: int) -> Inputs:
+    """An input generator for conv2d_forward: Args(x, w, b, stride=, padding=)."""
+    def make(rng: np.random.Generator) -> Args:
         return Args(rng.standard_normal(x_shape), rng.standard_normal(w_shape),
                     rng.standard_normal(w_shape[0]), stride=stride, padding=padding)
     return make
@@ -498,19 +282,21 @@ POOL_BASIC = ((2, 3, 8, 8), 2, 2)
 POOL_OVERLAPPING = ((2, 3, 9, 7), 3, 2)
 
 
-def pool_inputs(x_shape, kernel, stride):
-    def make(rng):
+def pool_inputs(x_shape: tuple[int, ...], kernel: int, stride: int) -> Inputs:
+    """An input generator for maxpool2d_forward: Args(x, kernel=, stride=)."""
+    def make(rng: np.random.Generator) -> Args:
         return Args(rng.standard_normal(x_shape), kernel=kernel, stride=stride)
     return make
 
 
-def batchnorm_inputs(rng):
+def batchnorm_inputs(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     d = 5
     return 2.0 + 3.0 * rng.standard_normal((6, d)), rng.standard_normal(d), rng.standard_normal(d)
 
 
-def dropout_inputs(train):
-    def make(rng):
+def dropout_inputs(train: bool) -> Inputs:
+    """An input generator for dropout_forward: Args(x, p, train=, seed=)."""
+    def make(rng: np.random.Generator) -> Args:
         return Args(rng.standard_normal((6, 7)), float(rng.uniform(0.2, 0.6)), train=train,
                     seed=int(rng.integers(1000)))
     return make
@@ -522,23 +308,27 @@ _EXPLAIN_CIFAR = table_explainer(CIFAR_NET_INPUT, CIFAR_NET_LAYERS)
 
 checks = [
     CasesCheck("conv_output_size", 2, "shapes:conv_output_size", cases=conv_output_cases,
-               slips=_conv_size_slips),
-    PropertyCheck("conv_output_size raises ValueError", 1, conv_output_size_raises),
+               slips=conv_size_slips),
+    # a kernel that does not fit gives a ValueError, not a size below 1
+    RaisesCheck("conv_output_size raises ValueError", 1,
+                [("shapes:conv_output_size", case) for case in
+                 (Args(3, 5), Args(4, 3, dilation=2), Args(6, 4, stride=2, padding=0, dilation=3))],
+                why="raise ValueError when the output size would be smaller than 1"),
     CasesCheck("pool_output_size", 1, "shapes:pool_output_size", cases=pool_output_cases,
-               slips=_pool_size_slips),
+               slips=pool_size_slips),
     CasesCheck("conv_param_count", 2, "shapes:conv_param_count", cases=conv_param_cases,
-               slips=_conv_param_slips),
+               slips=conv_param_slips),
     CasesCheck("linear_param_count", 1, "shapes:linear_param_count", cases=linear_param_cases,
-               slips=_linear_param_slips),
+               slips=linear_param_slips),
     CasesCheck("batchnorm_param_count", 1, "shapes:batchnorm_param_count",
-               cases=batchnorm_param_cases, slips=_batchnorm_param_slips),
+               cases=batchnorm_param_cases, slips=batchnorm_param_slips),
     CasesCheck("receptive_field", 2, "shapes:receptive_field", cases=receptive_cases,
-               slips=_receptive_slips),
+               slips=receptive_field_slips),
     PropertyCheck("layer_table", 3, layer_table_random_nets),
     ValueCheck("conv2d_forward", 2, "conv:conv2d_forward", inputs=conv_inputs(*CONV_BASIC),
-               pick=0, slips=_conv_slips()),
+               pick=0, slips=conv_slips()),
     ValueCheck("conv2d_forward with stride and padding", 2, "conv:conv2d_forward",
-               inputs=conv_inputs(*CONV_WIDE), pick=0, slips=_conv_slips()),
+               inputs=conv_inputs(*CONV_WIDE), pick=0, slips=conv_slips()),
     GradientCheck("conv2d_backward", 3, "conv:conv2d_forward", "conv:conv2d_backward",
                   inputs=conv_inputs(*CONV_BASIC), names=("x", "w", "b")),
     GradientCheck("conv2d_backward with stride and padding", 2, "conv:conv2d_forward",
@@ -551,13 +341,13 @@ checks = [
                   inputs=pool_inputs(*POOL_OVERLAPPING), names=("x",)),
     PropertyCheck("maxpool2d_backward with ties", 1, maxpool_ties),
     ValueCheck("batchnorm_forward", 2, "conv:batchnorm_forward", inputs=batchnorm_inputs,
-               pick=0, slips=_batchnorm_slips()),
+               pick=0, slips=batchnorm_slips()),
     GradientCheck("batchnorm_backward", 3, "conv:batchnorm_forward", "conv:batchnorm_backward",
                   inputs=batchnorm_inputs, names=("x", "gamma", "beta")),
     ValueCheck("dropout_forward", 2, "conv:dropout_forward", inputs=dropout_inputs(True),
-               pick=0, slips=_dropout_slips()),
+               pick=0, slips=dropout_slips()),
     ValueCheck("dropout_forward at test time", 1, "conv:dropout_forward",
-               inputs=dropout_inputs(False), pick=0, slips=_dropout_test_slips()),
+               inputs=dropout_inputs(False), pick=0, slips=dropout_test_slips()),
     PropertyCheck("dropout statistics", 1, dropout_statistics),
     GradientCheck("dropout_backward", 1, "conv:dropout_forward", "conv:dropout_backward",
                   inputs=dropout_inputs(True), names=("x",)),

@@ -8,6 +8,11 @@ from autograder.checks.base import Check
 from autograder.sandbox.isolation import Limits
 
 
+def short_id(assignment_id: str) -> str:
+    """'a1_backprop' -> 'a1'."""
+    return assignment_id.split("_")[0]
+
+
 @dataclass
 class Rubric:
     """id: the directory name (e.g. "a1_backprop"); modules: the student's
@@ -37,4 +42,4 @@ class Rubric:
 
     @property
     def short_id(self) -> str:
-        return self.id.split("_")[0]
+        return short_id(self.id)

@@ -1,10 +1,10 @@
 """a2_losses: the reference notebook runs top to bottom and is stored without outputs."""
 
-from pathlib import Path
-
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / "a2_losses" / "a2_losses.ipynb"
+from autograder.rubrics import assignment
+
+NOTEBOOK = assignment("a2").notebook
 
 
 def test_notebook_committed_without_outputs():

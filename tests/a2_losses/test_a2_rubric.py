@@ -49,7 +49,7 @@ def test_clip_hint_only_for_failures_at_the_clip():
     p = np.array([0.0, 0.5, 1.0])
     call = Args(p, np.array([0.3, 0.3, 0.3]))
     expected = (1.0, np.array([0.0, 1.0, 0.0]))
-    applies = rubric._gradient_right_on(lambda c: (c.args[0] > 1e-12) & (c.args[0] < 1 - 1e-12))
+    applies = rubric.wrong_only_where_not(lambda c: (c.args[0] > 1e-12) & (c.args[0] < 1 - 1e-12))
     assert applies((np.inf, np.array([0.0, 1.0, 0.0])), expected, call)
     assert applies((1.0, np.array([5.0, 1.0, 0.0])), expected, call)      # wrong only at the clip
     assert not applies((1.0, np.array([0.0, 3.0, 0.0])), expected, call)  # wrong inside

@@ -4,7 +4,7 @@ import types
 
 import pytest
 
-from autograder.reference import SOLUTIONS, Reference
+from autograder.rubrics import assignment
 
 
 @pytest.fixture(scope="session")
@@ -14,5 +14,5 @@ def a3():
     Reference imports them as top-level modules, the way a submission is, and
     takes them out of sys.modules again, so other assignments are unaffected.
     """
-    modules = Reference(SOLUTIONS / "a3_optimizers", ["optim", "schedules", "search"]).modules
+    modules = assignment("a3").reference().modules
     return types.SimpleNamespace(**modules)

@@ -4,11 +4,11 @@ import types
 
 import pytest
 
-from autograder.reference import SOLUTIONS, Reference
+from autograder.rubrics import assignment
 
 
 @pytest.fixture(scope="session")
 def a4():
     """Namespace with the reference modules ``shapes``, ``conv`` and ``answers``."""
-    modules = Reference(SOLUTIONS / "a4_convolutions", ["shapes", "conv", "answers"]).modules
+    modules = assignment("a4").reference().modules
     return types.SimpleNamespace(**modules)

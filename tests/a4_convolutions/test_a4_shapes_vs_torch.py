@@ -109,7 +109,8 @@ def test_pool_stride_defaults_to_kernel(a4):
     assert a4.shapes.pool_output_size(7, 3) == 2
 
 
-@pytest.mark.parametrize("in_f,out_f,bias", [(1, 1, True), (784, 10, True), (3, 7, False), (4096, 1000, True)])
+@pytest.mark.parametrize("in_f,out_f,bias",
+                         [(1, 1, True), (784, 10, True), (3, 7, False), (4096, 1000, True)])
 def test_linear_param_count_matches_torch(a4, in_f, out_f, bias):
     layer = nn.Linear(in_f, out_f, bias=bias)
     expected = (layer.weight.numel(), layer.bias.numel() if bias else 0)
