@@ -16,12 +16,16 @@ def test_check_failed_anywhere_in_a_property_becomes_its_result():
     def verify(ctx, check):
         def deep():
             raise CheckFailed("the worker sent back something malformed", fraction=0.25)
+
         deep()
         return 1.0, ""
 
     result = PropertyCheck("p", 4, verify).run(Context(sandbox=None, seed=0))
-    assert (result.score, result.status, result.message) == (1.0, Status.FAILED,
-                                                              "the worker sent back something malformed")
+    assert (result.score, result.status, result.message) == (
+        1.0,
+        Status.FAILED,
+        "the worker sent back something malformed",
+    )
 
 
 def test_context_runs_each_shared_computation_once_per_grade():
@@ -41,15 +45,18 @@ def _state(**changes):
     return state
 
 
-@pytest.mark.parametrize("state,words", [
-    (None, "expected a state_dict"),
-    ({}, "expected a state_dict"),
-    (_state(**{"smuggled": np.arange(10)}), "unexpected smuggled"),
-    ({"0.weight": np.zeros((4, 3))}, "missing 0.bias"),
-    (_state(**{"0.bias": np.zeros(5)}), "0.bias has shape (5,), expected (4,)"),
-    (_state(**{"0.bias": np.array(["a"] * 4)}), "'0.bias' is not a numeric array"),
-    (_state(**{"0.bias": [0.0] * 4}), "'0.bias' is not a numeric array"),
-])
+@pytest.mark.parametrize(
+    "state,words",
+    [
+        (None, "expected a state_dict"),
+        ({}, "expected a state_dict"),
+        (_state(**{"smuggled": np.arange(10)}), "unexpected smuggled"),
+        ({"0.weight": np.zeros((4, 3))}, "missing 0.bias"),
+        (_state(**{"0.bias": np.zeros(5)}), "0.bias has shape (5,), expected (4,)"),
+        (_state(**{"0.bias": np.array(["a"] * 4)}), "'0.bias' is not a numeric array"),
+        (_state(**{"0.bias": [0.0] * 4}), "'0.bias' is not a numeric array"),
+    ],
+)
 def test_weights_from_the_worker_must_be_the_architectures(state, words):
     with pytest.raises(CheckFailed) as caught:
         checked_state(state, "the probe's weights", like=LIKE)

@@ -17,7 +17,7 @@ NUMPY_ASSIGNMENTS = ("a1_backprop", "a2_losses", "a3_optimizers", "a4_convolutio
 
 # appended to every module of a submission: each of its functions first checks that the
 # worker it runs in has not imported a heavy package (so the grade loses points if it has)
-WORKER_PROBE = f'''
+WORKER_PROBE = f"""
 
 import inspect as _inspect
 import sys as _sys
@@ -35,9 +35,9 @@ def _light(function):
 for _name, _value in list(globals().items()):
     if _inspect.isfunction(_value) and _value.__module__ == __name__ and not _name.startswith("_"):
         globals()[_name] = _light(_value)
-'''
+"""
 
-GRADER = '''
+GRADER = """
 import json, sys
 from autograder.grading import grade
 from autograder.rubrics import load_rubric
@@ -46,9 +46,9 @@ for assignment, path in json.loads(sys.argv[1]).items():
     report = grade(load_rubric(assignment), path, seed=5)
     scores[assignment] = [report.score, report.max_score,
                           [r.message for r in report.results if r.score < r.max_score][:2]]
-heavy = sorted(name for name in sys.modules if name.split(".")[0] in %r)
+heavy = sorted(name for name in sys.modules if name.split(".")[0] in HEAVY)
 print(json.dumps({"scores": scores, "heavy": heavy}))
-''' % (HEAVY,)
+""".replace("HEAVY", repr(HEAVY))
 
 
 def test_grading_the_numpy_assignments_imports_neither_sklearn_nor_torch(tmp_path):
@@ -59,10 +59,20 @@ def test_grading_the_numpy_assignments_imports_neither_sklearn_nor_torch(tmp_pat
             with open(path / f"{module}.py", "a", encoding="utf-8") as handle:
                 handle.write(WORKER_PROBE)
         submissions[assignment] = str(path)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
-                                                                     os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-c", GRADER, json.dumps(submissions)], capture_output=True,
-                          text=True, env=env, timeout=600, check=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH")])
+        ),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", GRADER, json.dumps(submissions)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
+    )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["heavy"] == [], "the grader imported " + ", ".join(result["heavy"][:5])
     for assignment, (score, maximum, messages) in result["scores"].items():

@@ -10,8 +10,8 @@ order, :func:`random_rotation` turns the feature space.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def stratified_split(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, tes
     held_out = []
     for label in np.unique(y):
         members = np.flatnonzero(y == label)
-        held_out.append(rng.permutation(members)[:int(round(test_fraction * len(members)))])
+        held_out.append(rng.permutation(members)[: int(round(test_fraction * len(members)))])
     test = np.concatenate(held_out)
     train = rng.permutation(np.setdiff1d(np.arange(len(y)), test))
     test = rng.permutation(test)
@@ -87,8 +87,17 @@ class AccuracyCheck(Check):
 
     kind = "accuracy"
 
-    def __init__(self, name: str, points: float, *, dataset: Callable[[np.random.Generator], Split],
-                 training: Callable[[Split], TrainingRun], floor: float, target: float, **options):
+    def __init__(
+        self,
+        name: str,
+        points: float,
+        *,
+        dataset: Callable[[np.random.Generator], Split],
+        training: Callable[[Split], TrainingRun],
+        floor: float,
+        target: float,
+        **options,
+    ):
         super().__init__(name, points, **options)
         self.dataset, self.training, self.floor, self.target = dataset, training, floor, target
 
@@ -101,24 +110,38 @@ class AccuracyCheck(Check):
             return problem
         predicted = outcomes[run.predictions].value
         predictor = short(run.calls[run.predictions].target)
-        if type(predicted) is not np.ndarray or predicted.shape != split.y_test.shape or \
-                predicted.dtype.kind not in "iu":
-            return self.failed(f"{predictor} should return integer labels of shape {split.y_test.shape}, got "
-                               f"{type(predicted).__name__} {getattr(predicted, 'shape', '')} "
-                               f"{getattr(predicted, 'dtype', '')}")
+        if (
+            type(predicted) is not np.ndarray
+            or predicted.shape != split.y_test.shape
+            or predicted.dtype.kind not in "iu"
+        ):
+            return self.failed(
+                f"{predictor} should return integer labels of shape {split.y_test.shape}, got "
+                f"{type(predicted).__name__} {getattr(predicted, 'shape', '')} "
+                f"{getattr(predicted, 'dtype', '')}"
+            )
         classes = split.classes
         if predicted.min() < 0 or predicted.max() >= classes:
             return self.failed(f"predicted labels must lie in [0, {classes})")
         accuracy = float(np.mean(predicted == split.y_test))
-        details = {"accuracy": accuracy, "floor": self.floor, "target": self.target,
-                   "confusion": confusion(split.y_test, predicted, classes).tolist()}
+        details = {
+            "accuracy": accuracy,
+            "floor": self.floor,
+            "target": self.target,
+            "confusion": confusion(split.y_test, predicted, classes).tolist(),
+        }
         history = outcomes[run.history].value if run.history is not None else None
         if isinstance(history, dict):
-            details["history"] = {k: [float(x) for x in v] for k, v in history.items()
-                                  if isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)}
+            details["history"] = {
+                k: [float(x) for x in v]
+                for k, v in history.items()
+                if isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+            }
         fraction = scaled_score(accuracy, self.floor, self.target)
-        message = (f"test accuracy {accuracy:.3f} (full marks from {self.target:.2f}, "
-                   f"none at or below {self.floor:.2f})")
+        message = (
+            f"test accuracy {accuracy:.3f} (full marks from {self.target:.2f}, "
+            f"none at or below {self.floor:.2f})"
+        )
         if fraction >= 1.0:
             return self.passed(message, **details)
         return self.failed(message, fraction=fraction, **details)

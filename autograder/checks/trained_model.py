@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,10 +35,10 @@ from autograder.checks.state import checked_state
 from autograder.report.model import CheckResult
 from autograder.sandbox.client import Call, Outcome
 
-MAX_WEIGHT_BYTES = 512 << 20     # the trained weights a worker may send back
-WRITE_TIMEOUT = 300.0            # seconds to send and write a training split
-SECRET_SLICE = (1000, 0.1)       # at most this many training images, and at most this fraction
-GAP_FLAG = 0.10                  # test accuracy this far above the secret slice's (and 4 standard errors) is flagged
+MAX_WEIGHT_BYTES = 512 << 20  # the trained weights a worker may send back
+WRITE_TIMEOUT = 300.0  # seconds to send and write a training split
+SECRET_SLICE = (1000, 0.1)  # at most this many training images, and at most this fraction
+GAP_FLAG = 0.10  # test accuracy this far above the secret slice's (and 4 standard errors) is flagged
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class LabelledImages:
     source: str = ""
     synthetic: bool = False
 
-    def subset(self, index: np.ndarray) -> "LabelledImages":
+    def subset(self, index: np.ndarray) -> LabelledImages:
         return LabelledImages(self.images[index], self.labels[index], self.names, self.source, self.synthetic)
 
 
@@ -86,9 +87,12 @@ def accuracy_report(logits: np.ndarray, labels: np.ndarray, names: list[str]) ->
     present = np.unique(labels)
     per_class = {int(c): float(hit1[labels == c].mean()) for c in present}
     worst = sorted(per_class, key=lambda c: (per_class[c], c))[:5]
-    return {"top1": float(hit1.mean()), "top5": float(hit5.mean()),
-            "worst_classes": [[names[c] if c < len(names) else str(c), per_class[c]] for c in worst],
-            "per_class": {names[c] if c < len(names) else str(c): a for c, a in per_class.items()}}
+    return {
+        "top1": float(hit1.mean()),
+        "top5": float(hit5.mean()),
+        "worst_classes": [[names[c] if c < len(names) else str(c), per_class[c]] for c in worst],
+        "per_class": {names[c] if c < len(names) else str(c): a for c, a in per_class.items()},
+    }
 
 
 def float_option(ctx: Context, key: str, default: float) -> float:
@@ -145,32 +149,46 @@ def _value(outcome: Outcome) -> dict:
     return {"problem": "the worker sent back something malformed"}
 
 
-def train_and_predict(ctx: Context, tasks: ModelTasks, split: LabelledImages, images: np.ndarray, *,
-                      budget: float, device: str, stop_after: float, eval_timeout: float | None,
-                      seed: int = 0) -> TrainedRun:
+def train_and_predict(
+    ctx: Context,
+    tasks: ModelTasks,
+    split: LabelledImages,
+    images: np.ndarray,
+    *,
+    budget: float,
+    device: str,
+    stop_after: float,
+    eval_timeout: float | None,
+    seed: int = 0,
+) -> TrainedRun:
     """Run the student's train() on ``split`` in the worker, then the model it returned, in a
     fresh worker, on ``images`` (uint8 (M, 32, 32, 3)). train() is timed by the grader and
     stopped after ``stop_after`` seconds."""
-    (written,) = ctx.sandbox.run([tasks.call("write_training_split", split.images, split.labels, split.names)],
-                                 timeout=WRITE_TIMEOUT)
+    (written,) = ctx.sandbox.run(
+        [tasks.call("write_training_split", split.images, split.labels, split.names)], timeout=WRITE_TIMEOUT
+    )
     if not written.ok:
         return TrainedRun(outcome=written, stage="writing the training split")
     started = time.perf_counter()
-    (trained,) = ctx.sandbox.run([tasks.call("train_weights", _value(written).get("sums"), budget, device=device,
-                                             seed=seed)], timeout=stop_after)
+    (trained,) = ctx.sandbox.run(
+        [tasks.call("train_weights", _value(written).get("sums"), budget, device=device, seed=seed)],
+        timeout=stop_after,
+    )
     seconds = time.perf_counter() - started
     if not trained.ok:
         return TrainedRun(seconds, outcome=trained, stage="train()")
     if _value(trained).get("problem"):
         return TrainedRun(seconds, problem=str(_value(trained)["problem"]))
     try:
-        weights = checked_state(_value(trained).get("weights"), "the module train() returns",
-                                max_bytes=MAX_WEIGHT_BYTES)
+        weights = checked_state(
+            _value(trained).get("weights"), "the module train() returns", max_bytes=MAX_WEIGHT_BYTES
+        )
     except CheckFailed as failure:
         return TrainedRun(seconds, problem=failure.message)
-    ctx.sandbox.close()   # the next request starts a fresh worker, which never ran train()
-    (predicted,) = ctx.sandbox.run([tasks.call("weights_logits", weights, images, device=device)],
-                                   timeout=eval_timeout)
+    ctx.sandbox.close()  # the next request starts a fresh worker, which never ran train()
+    (predicted,) = ctx.sandbox.run(
+        [tasks.call("weights_logits", weights, images, device=device)], timeout=eval_timeout
+    )
     if not predicted.ok:
         return TrainedRun(seconds, outcome=predicted, stage="evaluating the model train() returned")
     if _value(predicted).get("problem"):
@@ -197,15 +215,19 @@ class ModelBuildCheck(Check):
         for mode in ("train", "eval"):
             out = value.get(mode) if isinstance(value, dict) else None
             if isinstance(out, str):
-                return self.failed(f"in {mode} mode the model returned {out}; it should return one "
-                                   f"float tensor of logits of shape (5, {classes})")
+                return self.failed(
+                    f"in {mode} mode the model returned {out}; it should return one "
+                    f"float tensor of logits of shape (5, {classes})"
+                )
             problem = logits_problem(out, 5, classes)
             if problem:
                 return self.failed(f"in {mode} mode {problem}")
         out = value["eval"]
         if np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4):
-            return self.failed("the model returns probabilities (each row is positive and sums to 1); "
-                               "return the raw logits: cross-entropy applies the (log-)softmax itself")
+            return self.failed(
+                "the model returns probabilities (each row is positive and sums to 1); "
+                "return the raw logits: cross-entropy applies the (log-)softmax itself"
+            )
         parameters = value.get("parameters", 0)
         count = f" ({parameters:,} parameters)" if isinstance(parameters, int) else ""
         return self.passed(f"build_model() maps 5 images to (5, {classes}) logits{count}")
@@ -222,8 +244,9 @@ class CheckpointCheck(Check):
 
     def run(self, ctx: Context) -> CheckResult:
         images = ctx.rng(self.name).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
-        (outcome,) = ctx.sandbox.run([self.tasks.call("checkpoint_logits", images, device="cpu")],
-                                     timeout=self.timeout)
+        (outcome,) = ctx.sandbox.run(
+            [self.tasks.call("checkpoint_logits", images, device="cpu")], timeout=self.timeout
+        )
         if not outcome.ok:
             return self.from_outcome(outcome, "loading model.pt into build_model()")
         problem = outcome.value.get("problem", "") if isinstance(outcome.value, dict) else "no result"
@@ -244,9 +267,19 @@ class HeldOutAccuracyCheck(Check):
 
     kind = "accuracy"
 
-    def __init__(self, name: str, points: float, tasks: ModelTasks, *,
-                 test_split: Callable[[Context], LabelledImages], train_split: Callable[[Context], LabelledImages],
-                 floor: float, target: float, time_budget: float, **options):
+    def __init__(
+        self,
+        name: str,
+        points: float,
+        tasks: ModelTasks,
+        *,
+        test_split: Callable[[Context], LabelledImages],
+        train_split: Callable[[Context], LabelledImages],
+        floor: float,
+        target: float,
+        time_budget: float,
+        **options,
+    ):
         super().__init__(name, points, **options)
         self.tasks, self.test_split, self.train_split = tasks, test_split, train_split
         self.floor, self.target, self.time_budget = floor, target, time_budget
@@ -257,7 +290,12 @@ class HeldOutAccuracyCheck(Check):
         except CheckFailed as failure:
             return self.failed(failure.message)
         floor, target = float_option(ctx, "floor", self.floor), float_option(ctx, "target", self.target)
-        details = {"floor": floor, "target": target, "data_root": test.source, "synthetic_data": test.synthetic}
+        details: dict[str, Any] = {
+            "floor": floor,
+            "target": target,
+            "data_root": test.source,
+            "synthetic_data": test.synthetic,
+        }
         if ctx.options.get("retrain"):
             source = "the model train() produced in the sandbox"
             scored = self._retrained(ctx, test, details)
@@ -275,14 +313,19 @@ class HeldOutAccuracyCheck(Check):
         details.update(report, source=source)
         worst = ", ".join(f"{name} {acc:.2f}" for name, acc in report["worst_classes"])
         which = "synthetic stand-in" if test.synthetic else "CIFAR-100"
-        message = (f"{source}: test accuracy {report['top1']:.3f} (top-5 {report['top5']:.3f}) on the "
-                   f"{len(test.labels):,} {which} test images; full marks from {target:.2f}, none at "
-                   f"or below {floor:.2f}. Weakest classes: {worst}")
+        message = (
+            f"{source}: test accuracy {report['top1']:.3f} (top-5 {report['top5']:.3f}) on the "
+            f"{len(test.labels):,} {which} test images; full marks from {target:.2f}, none at "
+            f"or below {floor:.2f}. Weakest classes: {worst}"
+        )
         if ctx.options.get("retrain"):
             message += self._retrain_note(details, report["top1"], len(test.labels))
         fraction = scaled_score(report["top1"], floor, target)
-        return self.passed(message, **details) if fraction >= 1 else \
-            self.failed(message, fraction=fraction, **details)
+        return (
+            self.passed(message, **details)
+            if fraction >= 1
+            else self.failed(message, fraction=fraction, **details)
+        )
 
     def _checkpoint(self, ctx: Context, test: LabelledImages) -> np.ndarray | str | CheckResult:
         """model.pt's logits for the test images (sent in an order drawn for this run)."""
@@ -308,13 +351,24 @@ class HeldOutAccuracyCheck(Check):
         kept = np.setdiff1d(np.arange(len(train.labels)), secret)
         images = np.concatenate([test.images, train.images[secret]])
         order = ctx.rng(f"{self.name} order").permutation(len(images))
-        run = train_and_predict(ctx, self.tasks, train.subset(kept), images[order], budget=budget,
-                                device=device_option(ctx), stop_after=kill_after(budget), eval_timeout=self.timeout)
+        run = train_and_predict(
+            ctx,
+            self.tasks,
+            train.subset(kept),
+            images[order],
+            budget=budget,
+            device=device_option(ctx),
+            stop_after=kill_after(budget),
+            eval_timeout=self.timeout,
+        )
         details.update(train_seconds=run.seconds, time_budget_s=budget)
         if run.outcome is not None:
             if run.stage == "train()" and run.outcome.status == "timeout":
-                return self.failed(f"train() was stopped after {run.seconds:.0f} s, over its {budget:g} s budget "
-                                   "(measured by the grader)", **details)
+                return self.failed(
+                    f"train() was stopped after {run.seconds:.0f} s, over its {budget:g} s budget "
+                    "(measured by the grader)",
+                    **details,
+                )
             return self.from_outcome(run.outcome, run.stage)
         if run.problem:
             return run.problem
@@ -322,20 +376,26 @@ class HeldOutAccuracyCheck(Check):
         problem = logits_problem(logits, len(images), self.tasks.classes)
         if problem:
             return problem
-        secret_top1 = float(np.mean(logits[len(test.labels):].argmax(axis=1) == train.labels[secret]))
+        secret_top1 = float(np.mean(logits[len(test.labels) :].argmax(axis=1) == train.labels[secret]))
         details["secret_slice"] = {"size": int(len(secret)), "top1": secret_top1}
-        return logits[:len(test.labels)]
+        return logits[: len(test.labels)]
 
     @staticmethod
     def _retrain_note(details: dict, test_top1: float, n_test: int) -> str:
         secret = details["secret_slice"]
-        note = (f". train() took {details['train_seconds']:.0f} s of its {details['time_budget_s']:g} s budget "
-                f"(measured by the grader). Accuracy on {secret['size']:,} training images kept away from "
-                f"train() in this run: {secret['top1']:.3f}")
-        details["memorisation_suspected"] = gap_is_suspicious(test_top1, n_test, secret["top1"], secret["size"])
+        note = (
+            f". train() took {details['train_seconds']:.0f} s of its {details['time_budget_s']:g} s budget "
+            f"(measured by the grader). Accuracy on {secret['size']:,} training images kept away from "
+            f"train() in this run: {secret['top1']:.3f}"
+        )
+        details["memorisation_suspected"] = gap_is_suspicious(
+            test_top1, n_test, secret["top1"], secret["size"]
+        )
         if details["memorisation_suspected"]:
-            note += (" — far below the test accuracy, as a model shows that memorised the public test "
-                     "images instead of learning the classes; the course staff will look at it")
+            note += (
+                " — far below the test accuracy, as a model shows that memorised the public test "
+                "images instead of learning the classes; the course staff will look at it"
+            )
         return note
 
 
@@ -357,11 +417,26 @@ class TrainingBudgetCheck(Check):
 
     kind = "property"
 
-    def __init__(self, name: str, points: float, tasks: ModelTasks, *,
-                 split: Callable[[], tuple[LabelledImages, np.ndarray]], budget: float,
-                 slack: tuple[float, float] = (1.25, 0.5), kill_margin: float = 4.0, **options):
+    def __init__(
+        self,
+        name: str,
+        points: float,
+        tasks: ModelTasks,
+        *,
+        split: Callable[[], tuple[LabelledImages, np.ndarray]],
+        budget: float,
+        slack: tuple[float, float] = (1.25, 0.5),
+        kill_margin: float = 4.0,
+        **options,
+    ):
         super().__init__(name, points, **options)
-        self.tasks, self.split, self.budget, self.slack, self.kill_margin = tasks, split, budget, slack, kill_margin
+        self.tasks, self.split, self.budget, self.slack, self.kill_margin = (
+            tasks,
+            split,
+            budget,
+            slack,
+            kill_margin,
+        )
 
     def prepare(self) -> None:
         self.split()
@@ -370,24 +445,43 @@ class TrainingBudgetCheck(Check):
         train, images = self.split()
         limit = self.budget * self.slack[0] + self.slack[1]
         stop_after = limit + self.kill_margin
-        what = (f"train() on a small synthetic CIFAR-100 ({len(train.labels)} images) on the CPU with "
-                f"time_budget_s={self.budget:g}")
-        run = train_and_predict(ctx, self.tasks, train, images, budget=self.budget, device="cpu",
-                                stop_after=stop_after, eval_timeout=self.timeout)
+        what = (
+            f"train() on a small synthetic CIFAR-100 ({len(train.labels)} images) on the CPU with "
+            f"time_budget_s={self.budget:g}"
+        )
+        run = train_and_predict(
+            ctx,
+            self.tasks,
+            train,
+            images,
+            budget=self.budget,
+            device="cpu",
+            stop_after=stop_after,
+            eval_timeout=self.timeout,
+        )
         if run.outcome is not None:
             if run.stage == "train()" and run.outcome.status == "timeout":
-                return self.failed(f"{what} did not return within {stop_after:g} s and was stopped: it must "
-                                   "watch the clock and stop training when its budget is spent")
+                return self.failed(
+                    f"{what} did not return within {stop_after:g} s and was stopped: it must "
+                    "watch the clock and stop training when its budget is spent"
+                )
             return self.from_outcome(run.outcome, what if run.stage == "train()" else f"{what}: {run.stage}")
         if run.problem:
             return self.failed(f"{what}: {run.problem}")
         problem = logits_problem(run.logits, len(images), self.tasks.classes)
         if problem:
             return self.failed(f"{what}: the trained model fails: {problem}")
-        seconds = float(run.seconds)
+        seconds = run.seconds or 0.0
         if seconds > limit:
-            return self.failed(f"{what} took {seconds:.1f} s: over its budget. Measure the elapsed time "
-                               "(data loading included) and stop, or plan the number of steps from the "
-                               "measured speed", fraction=1 / 3, seconds=seconds)
-        return self.passed(f"train() returned a build_model()-compatible module in {seconds:.1f} s "
-                           f"of its {self.budget:g} s budget (measured by the grader)", seconds=seconds)
+            return self.failed(
+                f"{what} took {seconds:.1f} s: over its budget. Measure the elapsed time "
+                "(data loading included) and stop, or plan the number of steps from the "
+                "measured speed",
+                fraction=1 / 3,
+                seconds=seconds,
+            )
+        return self.passed(
+            f"train() returned a build_model()-compatible module in {seconds:.1f} s "
+            f"of its {self.budget:g} s budget (measured by the grader)",
+            seconds=seconds,
+        )

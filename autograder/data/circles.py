@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def make_circles(rng: np.random.Generator, n: int = 600, noise: float = 0.1,
-                 factor: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def make_circles(
+    rng: np.random.Generator, n: int = 600, noise: float = 0.1, factor: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """(points, labels): float64 (n, 2) and int64 (n,); label 0 on the outer
     circle (n // 2 points, radius 1), label 1 on the inner one (radius ``factor``)."""
     outer = n // 2

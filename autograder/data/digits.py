@@ -35,8 +35,9 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     except OSError as exc:
         raise DataError(f"the packaged digits data {DIGITS_FILE} cannot be read ({exc.strerror})") from None
     if hashlib.sha256(content).hexdigest() != DIGITS_SHA256:
-        raise DataError(f"the packaged digits data {DIGITS_FILE} does not match its checksum: "
-                        "reinstall the package")
+        raise DataError(
+            f"the packaged digits data {DIGITS_FILE} does not match its checksum: reinstall the package"
+        )
     table = np.load(io.BytesIO(content), allow_pickle=False)
     if table.shape != DIGITS_SHAPE or table.dtype != np.uint8:
         raise DataError(f"the packaged digits data {DIGITS_FILE} has the wrong shape or type")

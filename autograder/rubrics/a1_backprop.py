@@ -6,12 +6,21 @@ grader draws them from a fresh seed per run, so hard-coded outputs fail.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from autograder.checks import (AccuracyCheck, AnswerCheck, Args, BatchMeanCheck, GradientCheck,
-                               LinearInDoutCheck, NoInPlaceCheck, PropertyCheck, ValueCheck)
+from autograder.checks import (
+    AccuracyCheck,
+    AnswerCheck,
+    Args,
+    BatchMeanCheck,
+    GradientCheck,
+    LinearInDoutCheck,
+    NoInPlaceCheck,
+    PropertyCheck,
+    ValueCheck,
+)
 from autograder.checks.accuracy import Split, TrainingRun, random_rotation, stratified_split
 from autograder.data.circles import make_circles
 from autograder.data.digits import load_digits
@@ -103,7 +112,8 @@ def circles_split(rng: np.random.Generator) -> Split:
     return stratified_split(rng, points, rng.permutation(2)[labels], test_fraction=0.3)
 
 
-def mlp_training(sizes: list[int], lr: float, epochs: int, batch_size: int = 32) -> Callable[[Split], TrainingRun]:
+def mlp_training(sizes: list[int], lr: float, epochs: int,
+                 batch_size: int = 32) -> Callable[[Split], TrainingRun]:
     """init_mlp(sizes, seed=0), train_sgd on the split's training part, predict its test inputs."""
     def run(split: Split) -> TrainingRun:
         return TrainingRun([Call("network:init_mlp", (list(sizes),), {"seed": 0}, ret=False),

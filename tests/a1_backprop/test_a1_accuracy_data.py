@@ -34,7 +34,7 @@ def test_an_altered_digits_file_is_refused(tmp_path, monkeypatch):
     copy = tmp_path / "digits.npy"
     shutil.copyfile(digits_module.DIGITS_FILE, copy)
     content = bytearray(copy.read_bytes())
-    content[-1] ^= 1                                   # one pixel of the last image
+    content[-1] ^= 1  # one pixel of the last image
     copy.write_bytes(bytes(content))
     monkeypatch.setattr(digits_module, "DIGITS_FILE", copy)
     digits_module.load_digits.cache_clear()
@@ -60,20 +60,20 @@ def test_circles_have_scikit_learns_distribution():
         r_theirs = np.linalg.norm(theirs[their_labels == label], axis=1)
         assert abs(r_mine.mean() - r_theirs.mean()) < 0.005 and abs(r_mine.std() - r_theirs.std()) < 0.005
     angles = np.arctan2(mine[:, 1], mine[:, 0])
-    assert np.histogram(angles, bins=8)[0].min() > 0.9 * len(angles) / 8   # no direction left out
+    assert np.histogram(angles, bins=8)[0].min() > 0.9 * len(angles) / 8  # no direction left out
 
 
 def test_stratified_split_holds_out_each_class_once():
     rng = np.random.default_rng(1)
     y = np.repeat(np.arange(4), [10, 21, 33, 7])
-    x = np.arange(len(y), dtype=np.float64)[:, None]   # each row names its sample
+    x = np.arange(len(y), dtype=np.float64)[:, None]  # each row names its sample
     split = stratified_split(rng, x, y, test_fraction=0.3)
     train, test = split.x_train[:, 0].astype(int), split.x_test[:, 0].astype(int)
     assert sorted(train.tolist() + test.tolist()) == list(range(len(y)))
     np.testing.assert_array_equal(split.y_train, y[train])
     np.testing.assert_array_equal(split.y_test, y[test])
-    assert np.bincount(split.y_test).tolist() == [3, 6, 10, 2]   # round(0.3 * count) per class
-    assert train.tolist() != sorted(train.tolist())             # a new order
+    assert np.bincount(split.y_test).tolist() == [3, 6, 10, 2]  # round(0.3 * count) per class
+    assert train.tolist() != sorted(train.tolist())  # a new order
 
 
 def test_random_rotation_is_orthogonal_and_drawn_afresh():
@@ -95,17 +95,26 @@ def test_disguised_digits_keep_their_geometry_but_not_their_coordinates():
     nearest = np.sqrt(((shown[:300, None, :] - plain[None]) ** 2).sum(-1)).min(axis=1)
     assert nearest.min() > 0.5
     # ... yet the lengths of the rows (and so what a network sees) are those of the data
-    np.testing.assert_allclose(np.sort(np.linalg.norm(shown, axis=1)),
-                               np.sort(np.linalg.norm(plain, axis=1)), atol=0.3)
+    np.testing.assert_allclose(
+        np.sort(np.linalg.norm(shown, axis=1)), np.sort(np.linalg.norm(plain, axis=1)), atol=0.3
+    )
     # the class ids are permuted, the class sizes kept
-    assert sorted(np.bincount(np.concatenate([split.y_train, split.y_test])).tolist()) == \
-        sorted(np.bincount(labels).tolist())
+    assert sorted(np.bincount(np.concatenate([split.y_train, split.y_test])).tolist()) == sorted(
+        np.bincount(labels).tolist()
+    )
 
 
 def _reference_accuracy(a1, split, sizes, epochs):
     network = a1["network"]
-    params, _ = network.train_sgd(network.init_mlp(sizes, seed=0), split.x_train, split.y_train,
-                                  lr=0.1, epochs=epochs, batch_size=32, seed=0)
+    params, _ = network.train_sgd(
+        network.init_mlp(sizes, seed=0),
+        split.x_train,
+        split.y_train,
+        lr=0.1,
+        epochs=epochs,
+        batch_size=32,
+        seed=0,
+    )
     return float(np.mean(network.predict(params, split.x_test) == split.y_test))
 
 
@@ -117,7 +126,9 @@ def test_the_reference_keeps_full_marks_on_every_disguise(a1):
     pixels, labels = digits_module.load_digits()
     digits, plain, circles = [], [], []
     for seed in range(60):
-        digits.append(_reference_accuracy(a1, rubric.digits_split(np.random.default_rng(seed)), [64, 64, 10], 20))
+        digits.append(
+            _reference_accuracy(a1, rubric.digits_split(np.random.default_rng(seed)), [64, 64, 10], 20)
+        )
         undisguised = stratified_split(np.random.default_rng(seed), pixels / 16.0, labels, 0.3)
         plain.append(_reference_accuracy(a1, undisguised, [64, 64, 10], 20))
         circles_split = rubric.circles_split(np.random.default_rng(seed))

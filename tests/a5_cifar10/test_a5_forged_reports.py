@@ -11,7 +11,7 @@ from autograder.examples import materialize_reference
 from autograder.grading import grade
 from autograder.rubrics import load_rubric
 
-FORGE = '''
+FORGE = """
 
 import numpy as _np
 
@@ -23,35 +23,48 @@ def _forged(*args, **kwargs):
 
 
 _tasks.{TASK} = _forged
-'''
+"""
 
-BROKEN = '''
+BROKEN = """
 
 def {FUNCTION}(*args, **kwargs):
     raise NotImplementedError("not written")
-'''
+"""
 
 # (student file, function left unwritten, task forged, what the forged task reports, checks)
 CASES = {
     "tiny overfit with a no-op train_one_epoch": (
-        "train.py", None, "overfit_report",
+        "train.py",
+        None,
+        "overfit_report",
         '{"labels": _np.arange(16) % 10, "predictions": (_np.arange(16) % 10)[None, :]}',
-        ["tiny overfit"]),
+        ["tiny overfit"],
+    ),
     "fit that does not exist keeps the best weights": (
-        "train.py", "fit", "fit_report",
+        "train.py",
+        "fit",
+        "fit_report",
         '{"history": {k: [0.5] * 4 for k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")}, '
         '"final": {"loss": 0.5, "accuracy": 0.5}, "checkpoint": {"matches": True, "metrics": {}}}',
-        ["fit keeps the best-validation weights"]),
+        ["fit keeps the best-validation weights"],
+    ),
     "evaluate that does not exist runs in eval mode": (
-        "train.py", "evaluate", "evaluate_report",
-        '{"first": {"loss": 1.0, "accuracy": 0.5}, "second": {"loss": 1.0, "accuracy": 0.5}, "modes": [False], '
-        '"grad_enabled": [False], "grads_created": False, "running_stats_changed": False}',
-        ["evaluate in eval mode without gradients"]),
+        "train.py",
+        "evaluate",
+        "evaluate_report",
+        '{"first": {"loss": 1.0, "accuracy": 0.5}, "second": {"loss": 1.0, "accuracy": 0.5}, '
+        '"modes": [False], "grad_enabled": [False], "grads_created": False, "running_stats_changed": False}',
+        ["evaluate in eval mode without gradients"],
+    ),
     "CifarNet that does not exist has SPEC's parameters and dropout": (
-        "model.py", "CifarNet", "cifarnet_report",
+        "model.py",
+        "CifarNet",
+        "cifarnet_report",
         '{"parameters": 1_191_170 + (args[0] - 10) * 1001, "output_shape": [len(args[3]), args[0]], '
-        '"layers": [], "shapes": [], "logits": _np.zeros((len(args[3]), args[0])), "train_varies": args[2] > 0}',
-        ["CifarNet parameter count", "CifarNet dropout"]),
+        '"layers": [], "shapes": [], "logits": _np.zeros((len(args[3]), args[0])), '
+        '"train_varies": args[2] > 0}',
+        ["CifarNet parameter count", "CifarNet dropout"],
+    ),
 }
 
 
@@ -62,9 +75,12 @@ def test_forged_task_reports_earn_nothing(case, tmp_path, grading_seed):
     with open(path / student_file, "a", encoding="utf-8") as handle:
         if unwritten:
             handle.write(BROKEN.format(FUNCTION=unwritten))
-        else:   # train_one_epoch that trains nothing
-            handle.write(BROKEN.format(FUNCTION="train_one_epoch").replace(
-                'raise NotImplementedError("not written")', 'return {"loss": 0.0, "accuracy": 1.0}'))
+        else:  # train_one_epoch that trains nothing
+            handle.write(
+                BROKEN.format(FUNCTION="train_one_epoch").replace(
+                    'raise NotImplementedError("not written")', 'return {"loss": 0.0, "accuracy": 1.0}'
+                )
+            )
         handle.write(FORGE.format(FORGED=forged, TASK=task))
     report = grade(load_rubric("a5"), path, seed=grading_seed, only=checks)
     for result in report.results:

@@ -30,7 +30,9 @@ def test_normalisation_is_read_back_from_plain_and_augmented_images(images):
     _, raw = images
     mean, std = (0.41, 0.52, 0.47), (0.2, 0.23, 0.26)
     plain = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
-    augmented = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(), plain])
+    augmented = transforms.Compose(
+        [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(), plain]
+    )
     for transform in (plain, augmented):
         found_mean, found_std = infer_normalisation(_apply(transform, raw)[::-1], raw)
         np.testing.assert_allclose(found_mean, mean, atol=1e-6)
@@ -38,8 +40,7 @@ def test_normalisation_is_read_back_from_plain_and_augmented_images(images):
     order = match_images(_apply(plain, raw)[::-1], np.array(mean), np.array(std), raw)
     assert order.tolist() == list(range(len(raw)))[::-1]
     assert (match_images(_apply(augmented, raw), np.array(mean), np.array(std), raw) < 0).mean() > 0.8
-    assert isinstance(infer_normalisation(_apply(plain, raw) ** 2, raw), str)   # not affine
-
+    assert isinstance(infer_normalisation(_apply(plain, raw) ** 2, raw), str)  # not affine
 
 
 class _Run:
@@ -57,12 +58,19 @@ def test_random_crops_of_the_grading_test_split_keep_the_normalisation_readable(
     buggy submission augments: no crop or flip may hide the pixel the inference anchors on."""
     raw = data_checks.loader_data(_Run(seed)).x_test
     mean, std = (0.41, 0.52, 0.47), (0.2, 0.23, 0.26)
-    augmented = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
-                                    transforms.ToTensor(), transforms.Normalize(mean, std)])
+    augmented = transforms.Compose(
+        [
+            transforms.RandomCrop(32, padding=4),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(mean, std),
+        ]
+    )
     for draw in range(25):
         found_mean, found_std = infer_normalisation(_apply(augmented, raw, seed=draw), raw)
         np.testing.assert_allclose(found_mean, mean, atol=1e-6)
         np.testing.assert_allclose(found_std, std, atol=1e-6)
+
 
 def test_pixel_stats_are_population_statistics(images):
     raw, _ = images
@@ -97,8 +105,14 @@ def test_cifarnet_probe_loads_weights_in_execution_order(a5):
     h = torch.from_numpy(x)
     for i in range(3):
         h = F.conv2d(h, w[4 * i], w[4 * i + 1], padding=2)
-        h = F.batch_norm(h, torch.zeros(h.shape[1], dtype=h.dtype), torch.ones(h.shape[1], dtype=h.dtype),
-                         w[4 * i + 2], w[4 * i + 3], training=False)
+        h = F.batch_norm(
+            h,
+            torch.zeros(h.shape[1], dtype=h.dtype),
+            torch.ones(h.shape[1], dtype=h.dtype),
+            w[4 * i + 2],
+            w[4 * i + 3],
+            training=False,
+        )
         h = F.max_pool2d(F.relu(h), 2)
     h = F.linear(F.relu(F.linear(h.flatten(1), w[12], w[13])), w[14], w[15])
     np.testing.assert_allclose(logits, h.numpy(), rtol=1e-10, atol=1e-12)

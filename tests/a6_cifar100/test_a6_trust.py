@@ -102,8 +102,11 @@ def readable_root():
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.mark.xfail(strict=True, reason="the worker still sees $AUTOGRADER_DATA and the data root: hiding them "
-                                       "is the sandbox's part (issue 12: data allow-list, clean environment)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the worker still sees $AUTOGRADER_DATA and the data root: hiding them "
+    "is the sandbox's part (issue 12: data allow-list, clean environment)",
+)
 def test_forward_reading_the_labels_from_the_data_root_earns_nothing(tmp_path, readable_root, monkeypatch):
     write_few_class_cifar100(readable_root, **STAND_IN)
     for path in [readable_root, *readable_root.rglob("*")]:
@@ -140,7 +143,9 @@ def build_model():
 
 def test_a_model_answering_with_the_test_labels_in_file_order_earns_nothing(tmp_path, stand_in):
     _, labels = _test_split(stand_in)
-    path = _submission(tmp_path, IN_FILE_ORDER.format(N=len(labels)), state={"labels": torch.from_numpy(labels)})
+    path = _submission(
+        tmp_path, IN_FILE_ORDER.format(N=len(labels)), state={"labels": torch.from_numpy(labels)}
+    )
     report = grade(RUBRIC, path, seed=0, only=["test accuracy"], data_root=str(stand_in))
     result = _result(report, "test accuracy")
     assert result.score == 0 and result.details["top1"] < 0.3, result.message
@@ -182,20 +187,26 @@ def test_a_training_time_reported_by_the_worker_earns_nothing(tmp_path):
     assert time.perf_counter() - started < 120
 
 
-SLEEPS_IN_TRAIN = '''
+SLEEPS_IN_TRAIN = """
 
 def train(data_root, device, time_budget_s=600, seed=0, **kwargs):
     time.sleep(3600)
     return build_model()
-'''
+"""
 
 
 def test_retrain_stops_train_soon_after_its_budget(tmp_path, stand_in):
     path = _submission(tmp_path, SLEEPS_IN_TRAIN)
     budget = 4.0
     started = time.perf_counter()
-    report = grade(RUBRIC, path, seed=0, only=["test accuracy"], data_root=str(stand_in),
-                   options={"retrain": True, "time_budget_s": budget, "device": "cpu"})
+    report = grade(
+        RUBRIC,
+        path,
+        seed=0,
+        only=["test accuracy"],
+        data_root=str(stand_in),
+        options={"retrain": True, "time_budget_s": budget, "device": "cpu"},
+    )
     elapsed = time.perf_counter() - started
     result = _result(report, "test accuracy")
     assert result.score == 0 and "was stopped after" in result.message, result.message
@@ -204,7 +215,7 @@ def test_retrain_stops_train_soon_after_its_budget(tmp_path, stand_in):
 
 
 # -- the secret slice --------------------------------------------------------------------------
-MEMORISED = '''
+MEMORISED = """
 
 
 _TEST_LABELS = {TABLE!r}   # sha256 of a test image -> its label: the public test set, memorised
@@ -232,18 +243,26 @@ def build_model():
 
 def train(data_root, device, time_budget_s=600, seed=0, **kwargs):
     return build_model()
-'''
+"""
 
 
 def test_retrain_reports_the_secret_slice_and_flags_a_memorised_test_set(tmp_path, stand_in):
     images, labels = _test_split(stand_in)
-    table = {hashlib.sha256(np.ascontiguousarray(image.transpose(2, 0, 1)).tobytes()).hexdigest(): int(label)
-             for image, label in zip(images, labels)}
+    table = {
+        hashlib.sha256(np.ascontiguousarray(image.transpose(2, 0, 1)).tobytes()).hexdigest(): int(label)
+        for image, label in zip(images, labels)
+    }
     path = _submission(tmp_path, MEMORISED.format(TABLE=table))
-    report = grade(RUBRIC, path, seed=0, only=["test accuracy"], data_root=str(stand_in),
-                   options={"retrain": True, "time_budget_s": 20.0, "device": "cpu"})
+    report = grade(
+        RUBRIC,
+        path,
+        seed=0,
+        only=["test accuracy"],
+        data_root=str(stand_in),
+        options={"retrain": True, "time_budget_s": 20.0, "device": "cpu"},
+    )
     details = _result(report, "test accuracy").details
-    assert details["top1"] == 1.0                       # the lookup table works on the public test set ...
-    assert details["secret_slice"]["top1"] < 0.3        # ... and on nothing else
+    assert details["top1"] == 1.0  # the lookup table works on the public test set ...
+    assert details["secret_slice"]["top1"] < 0.3  # ... and on nothing else
     assert details["memorisation_suspected"] is True
     assert "far below the test accuracy" in _result(report, "test accuracy").message

@@ -84,7 +84,8 @@ def channel_stats_check(ctx: Context, check: Check) -> tuple[float, str]:
     wrong = " and ".join(name for name, ok in (("mean", ok_mean), ("std", ok_std)) if not ok)
     return (0.5 if ok_mean or ok_std else 0.0), (
         f"the {wrong} per channel differ from the expected values: got mean {fmt(mean)}, std {fmt(std)}, "
-        f"expected {fmt(expected_mean)}, {fmt(expected_std)} (over all images and pixels of each channel)")
+        f"expected {fmt(expected_mean)}, {fmt(expected_std)} (over all images and pixels of each channel)"
+    )
 
 
 # -- build_transforms --------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def all_crops(image: np.ndarray, mean, std) -> np.ndarray:
     out = []
     for dy in range(9):
         for dx in range(9):
-            crop = ((padded[dy:dy + 32, dx:dx + 32] - mean) / std).transpose(2, 0, 1)
+            crop = ((padded[dy : dy + 32, dx : dx + 32] - mean) / std).transpose(2, 0, 1)
             out += [crop, crop[:, :, ::-1]]
     return np.stack(out)
 
@@ -116,34 +117,48 @@ def transforms_eval_check(ctx: Context, check: Check) -> tuple[float, str]:
     images, mean, std = transform_inputs(ctx.rng(check.name))
     report = task_report(ctx, check, "transform_report", mean, std, images, [0], what="build_transforms")
     want = normalised(images, np.asarray(mean), np.asarray(std))
-    calls = {"eval": "build_transforms(mean, std, train=False)",
-             "eval_augment": "build_transforms(mean, std, train=False, augment=True)",
-             "train_plain": "build_transforms(mean, std, train=True, augment=False)"}
+    calls = {
+        "eval": "build_transforms(mean, std, train=False)",
+        "eval_augment": "build_transforms(mean, std, train=False, augment=True)",
+        "train_plain": "build_transforms(mean, std, train=True, augment=False)",
+    }
     problems = []
     for key, call in calls.items():
         got = report.get(key)
         if type(got) is not np.ndarray or got.dtype.kind != "f" or got.ndim != 4:
             return 0.0, f"{call} should turn a PIL image into a tensor"
         if got.shape != want.shape:
-            problems.append(f"{call} gives shape {got.shape[1:]}, expected (3, 32, 32) (ToTensor puts channels first)")
+            problems.append(
+                f"{call} gives shape {got.shape[1:]}, expected (3, 32, 32) (ToTensor puts channels first)"
+            )
         elif got.dtype != np.float32:
             problems.append(f"{call} gives {got.dtype}, expected float32 (ToTensor)")
         elif not np.allclose(got, want, atol=1e-5, rtol=1e-5):
             if np.allclose(got, images.transpose(0, 3, 1, 2) / 255, atol=1e-5):
                 problems.append(f"{call} does not normalise: add Normalize(mean, std) after ToTensor")
-            elif np.allclose(got, (images.transpose(0, 3, 1, 2) - np.asarray(mean)[:, None, None])
-                             / np.asarray(std)[:, None, None], atol=1e-3):
+            elif np.allclose(
+                got,
+                (images.transpose(0, 3, 1, 2) - np.asarray(mean)[:, None, None])
+                / np.asarray(std)[:, None, None],
+                atol=1e-3,
+            ):
                 problems.append(f"{call} normalises 0..255 values: ToTensor must come before Normalize")
             elif any(np.allclose(got[0], crop, atol=1e-5) for crop in all_crops(images[0], mean, std)):
-                problems.append(f"{call} crops or flips: augmentation belongs only to training with augment=True")
+                problems.append(
+                    f"{call} crops or flips: augmentation belongs only to training with augment=True"
+                )
             else:
                 err = float(np.abs(got - want).max())
-                problems.append(f"{call} does not give (x / 255 - mean) / std per channel "
-                                f"(largest difference {err:.3g})")
+                problems.append(
+                    f"{call} does not give (x / 255 - mean) / std per channel (largest difference {err:.3g})"
+                )
     if not problems:
         return 1.0, ""
     return 1.0 - len(problems) / len(calls), problems[0] + (
-        f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else "")
+        f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+        if len(problems) > 1
+        else ""
+    )
 
 
 def transforms_augment_check(ctx: Context, check: Check) -> tuple[float, str]:
@@ -160,17 +175,21 @@ def transforms_augment_check(ctx: Context, check: Check) -> tuple[float, str]:
     for out in got:
         close = np.flatnonzero(np.abs(crops - out).reshape(len(crops), -1).max(axis=1) < 1e-5)
         if not len(close):
-            return 0.0, ("the training transform gives an image that is not a 32x32 crop of the image padded "
-                         "with 4 black pixels (optionally flipped), normalised: use RandomCrop(32, padding=4) "
-                         "and RandomHorizontalFlip() before ToTensor and Normalize")
+            return 0.0, (
+                "the training transform gives an image that is not a 32x32 crop of the image padded "
+                "with 4 black pixels (optionally flipped), normalised: use RandomCrop(32, padding=4) "
+                "and RandomHorizontalFlip() before ToTensor and Normalize"
+            )
         which.append(int(close[0]))
     offsets = {w // 2 for w in which}
     flips = {w % 2 for w in which}
     if len(offsets) == 1 and len(flips) == 1:
         return 0.0, "the training transform does not augment: it gives the same image under every seed"
     if len(offsets) == 1:
-        return 0.5, ("the training transform flips but never shifts: RandomCrop(32, padding=4) pads by 4 "
-                     "pixels before cropping")
+        return 0.5, (
+            "the training transform flips but never shifts: RandomCrop(32, padding=4) pads by 4 "
+            "pixels before cropping"
+        )
     if len(flips) == 1:
         return 0.5, "the training transform shifts but never flips: add RandomHorizontalFlip()"
     return 1.0, ""
@@ -217,16 +236,37 @@ class Loaders:
 
     def __init__(self, ctx: Context, check: Check):
         data = self.data = loader_data(ctx)
-        self.x_train, self.y_train, self.x_test, self.y_test = data.x_train, data.y_train, data.x_test, data.y_test
-        self.report = shared_task_report(ctx, check, "loaders", "loader_report", data.x_train, data.y_train,
-                                         data.x_test, data.y_test, BATCH_SIZE, VAL_FRACTION, data.seed,
-                                         data.other_seed, what="make_loaders")
+        self.x_train, self.y_train, self.x_test, self.y_test = (
+            data.x_train,
+            data.y_train,
+            data.x_test,
+            data.y_test,
+        )
+        self.report = shared_task_report(
+            ctx,
+            check,
+            "loaders",
+            "loader_report",
+            data.x_train,
+            data.y_train,
+            data.x_test,
+            data.y_test,
+            BATCH_SIZE,
+            VAL_FRACTION,
+            data.seed,
+            data.other_seed,
+            what="make_loaders",
+        )
         self.test = report_array(self.report, "test", ndim=4)
         self.test_labels = report_array(self.report, "test_labels", ndim=1, kind="iu")
         # each call of make_loaders normalises with its own statistics, read from its test loader
         self.norms = {}
-        for call, test_key in (("first", "test"), ("again", "test_of_again"), ("plain", "test_of_plain"),
-                               ("other", "test_of_other")):
+        for call, test_key in (
+            ("first", "test"),
+            ("again", "test_of_again"),
+            ("plain", "test_of_plain"),
+            ("other", "test_of_other"),
+        ):
             found = infer_normalisation(report_array(self.report, test_key, ndim=4), self.x_test)
             if isinstance(found, str):
                 raise CheckFailed(f"the test loader's images: {found}")
@@ -235,7 +275,9 @@ class Loaders:
 
     def images(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """(images (N, 3, 32, 32), labels (N,)) of one loader of the report."""
-        return report_array(self.report, key, ndim=4), report_array(self.report, key + "_labels", ndim=1, kind="iu")
+        return report_array(self.report, key, ndim=4), report_array(
+            self.report, key + "_labels", ndim=1, kind="iu"
+        )
 
     def match(self, key: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(index into ``raw`` of each image of the loader, or -1; its labels)."""
@@ -250,8 +292,10 @@ class Loaders:
         plain, _ = self.match("train_plain", self.x_train)
         if len(plain) and (plain >= 0).all():
             return np.unique(plain), np.setdiff1d(np.arange(len(self.x_train)), plain)
-        raise CheckFailed("cannot tell which training images form the validation split: the validation "
-                          "loader should give held-out training images, normalised and not augmented")
+        raise CheckFailed(
+            "cannot tell which training images form the validation split: the validation "
+            "loader should give held-out training images, normalised and not augmented"
+        )
 
 
 def loaders_statistics_check(ctx: Context, check: Check) -> tuple[float, str]:
@@ -264,15 +308,21 @@ def loaders_statistics_check(ctx: Context, check: Check) -> tuple[float, str]:
 
     if close(want_mean, want_std):
         return 1.0, ""
-    others = [("the test split", loaders.x_test),
-              ("the whole training set, validation images included", loaders.x_train),
-              ("the validation split", loaders.x_train[val_idx])]
+    others = [
+        ("the test split", loaders.x_test),
+        ("the whole training set, validation images included", loaders.x_train),
+        ("the validation split", loaders.x_train[val_idx]),
+    ]
     for name, images in others:
         if close(*pixel_stats(images)):
-            return 0.0, (f"the loaders normalise with the statistics of {name}; use channel_stats of the "
-                         "training split only (the training images left after holding out the validation split)")
-    return 0.0, (f"the loaders normalise with mean {fmt(loaders.mean)} and std {fmt(loaders.std)}; the "
-                 f"training split's channel_stats are {fmt(want_mean)} and {fmt(want_std)}")
+            return 0.0, (
+                f"the loaders normalise with the statistics of {name}; use channel_stats of the "
+                "training split only (the training images left after holding out the validation split)"
+            )
+    return 0.0, (
+        f"the loaders normalise with mean {fmt(loaders.mean)} and std {fmt(loaders.std)}; the "
+        f"training split's channel_stats are {fmt(want_mean)} and {fmt(want_std)}"
+    )
 
 
 def loaders_augmentation_check(ctx: Context, check: Check) -> tuple[float, str]:
@@ -281,27 +331,38 @@ def loaders_augmentation_check(ctx: Context, check: Check) -> tuple[float, str]:
     test_idx, test_labels = loaders.match("test", loaders.x_test)
     again, _ = loaders.images("test_again")
     if again.shape != loaders.test.shape or not np.array_equal(again, loaders.test):
-        problems.append("two passes over the test loader give different test images: nothing random may "
-                        "happen outside training (no augmentation in the test transform)")
+        problems.append(
+            "two passes over the test loader give different test images: nothing random may "
+            "happen outside training (no augmentation in the test transform)"
+        )
     elif (test_idx < 0).any():
-        problems.append(f"{int((test_idx < 0).sum())} of {len(test_idx)} test images are not the plain "
-                        "normalised test images: random crops and flips belong to the training loader only")
-    elif sorted(test_idx.tolist()) != list(range(len(loaders.x_test))) or \
-            not np.array_equal(test_labels, loaders.y_test[test_idx]):
+        problems.append(
+            f"{int((test_idx < 0).sum())} of {len(test_idx)} test images are not the plain "
+            "normalised test images: random crops and flips belong to the training loader only"
+        )
+    elif sorted(test_idx.tolist()) != list(range(len(loaders.x_test))) or not np.array_equal(
+        test_labels, loaders.y_test[test_idx]
+    ):
         problems.append("the test loader should give every test image once, with its label")
     val_idx, val_labels = loaders.match("val", loaders.x_train)
     if (val_idx < 0).any():
-        problems.append(f"{int((val_idx < 0).sum())} of {len(val_idx)} validation images are augmented or "
-                        "not normalised like the test images: validation images are only normalised")
+        problems.append(
+            f"{int((val_idx < 0).sum())} of {len(val_idx)} validation images are augmented or "
+            "not normalised like the test images: validation images are only normalised"
+        )
     elif not np.array_equal(val_labels, loaders.y_train[val_idx]):
         problems.append("the validation labels do not belong to their images")
     train_idx, _ = loaders.match("train", loaders.x_train)
     if len(train_idx) and (train_idx >= 0).mean() > 0.5:
-        problems.append(f"with augment=True {int((train_idx >= 0).sum())} of {len(train_idx)} training images "
-                        "came out unchanged: the training loader should crop and flip them at random")
+        problems.append(
+            f"with augment=True {int((train_idx >= 0).sum())} of {len(train_idx)} training images "
+            "came out unchanged: the training loader should crop and flip them at random"
+        )
     plain_idx, _ = loaders.match("train_plain", loaders.x_train)
     if (plain_idx < 0).any():
-        problems.append("with augment=False the training loader still changes the images: no augmentation then")
+        problems.append(
+            "with augment=False the training loader still changes the images: no augmentation then"
+        )
     if not problems:
         return 1.0, ""
     return 1.0 - len(problems) / 4, problems[0]
@@ -309,12 +370,19 @@ def loaders_augmentation_check(ctx: Context, check: Check) -> tuple[float, str]:
 
 def _batches_problem(batches, train_size: int) -> str:
     """What is wrong with the first training batch's [size, image dtype, label dtype] ('' if nothing)."""
-    if not isinstance(batches, list) or not batches or not isinstance(batches[0], list) or len(batches[0]) != 3:
+    if (
+        not isinstance(batches, list)
+        or not batches
+        or not isinstance(batches[0], list)
+        or len(batches[0]) != 3
+    ):
         return "the training loader gives no batches"
     size, image_dtype, label_dtype = batches[0]
     if size != min(BATCH_SIZE, train_size) or image_dtype != "float32" or label_dtype != "int64":
-        return (f"training batches should hold batch_size={BATCH_SIZE} float32 images and int64 "
-                f"labels, the first holds {size} {image_dtype} images and {label_dtype} labels")
+        return (
+            f"training batches should hold batch_size={BATCH_SIZE} float32 images and int64 "
+            f"labels, the first holds {size} {image_dtype} images and {label_dtype} labels"
+        )
     return ""
 
 
@@ -323,29 +391,37 @@ def loaders_split_check(ctx: Context, check: Check) -> tuple[float, str]:
     n = len(loaders.x_train)
     val_idx, _ = loaders.match("val", loaders.x_train)
     plain_idx, _ = loaders.match("train_plain", loaders.x_train)
-    plain_val, _ = loaders.match("val_of_plain", loaders.x_train)    # the same call as train_plain
+    plain_val, _ = loaders.match("val_of_plain", loaders.x_train)  # the same call as train_plain
     if (val_idx < 0).any() or (plain_idx < 0).any() or (plain_val < 0).any():
-        return 0.0, ("cannot map the validation images and the training images (augment=False) back to the "
-                     "training set: both should be the raw images, normalised")
+        return 0.0, (
+            "cannot map the validation images and the training images (augment=False) back to the "
+            "training set: both should be the raw images, normalised"
+        )
     problems = []
     want = int(round(VAL_FRACTION * n))
     if abs(len(val_idx) - want) > 1 or len(set(val_idx.tolist())) != len(val_idx):
-        problems.append(f"val_fraction={VAL_FRACTION} of {n} images should give {want} distinct validation "
-                        f"images, got {len(val_idx)} ({len(set(val_idx.tolist()))} distinct)")
+        problems.append(
+            f"val_fraction={VAL_FRACTION} of {n} images should give {want} distinct validation "
+            f"images, got {len(val_idx)} ({len(set(val_idx.tolist()))} distinct)"
+        )
     val = set(val_idx.tolist())
     again, _ = loaders.match("val_again", loaders.x_train)
     other, _ = loaders.match("val_other", loaders.x_train)
     if set(again.tolist()) != val:
-        problems.append("two calls with the same seed give different validation splits: split with "
-                        "np.random.default_rng(seed)")
+        problems.append(
+            "two calls with the same seed give different validation splits: split with "
+            "np.random.default_rng(seed)"
+        )
     elif set(other.tolist()) == val:
         problems.append("another seed gives the same validation split: the split should depend on seed")
     train, held_out = set(plain_idx.tolist()), set(plain_val.tolist())
     if train & held_out:
         problems.append(f"{len(train & held_out)} images are in both the training and the validation split")
     elif len(plain_idx) != len(train) or train | held_out != set(range(n)):
-        problems.append("the training split should hold every training image that is not in the "
-                        "validation split, once per epoch")
+        problems.append(
+            "the training split should hold every training image that is not in the "
+            "validation split, once per epoch"
+        )
     batches = _batches_problem(loaders.report.get("train_batches"), len(train))
     if batches:
         problems.append(batches)

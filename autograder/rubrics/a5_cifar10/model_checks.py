@@ -19,7 +19,7 @@ from autograder.checks.base import Check, CheckFailed, Context
 from autograder.rubrics.a5_cifar10.reports import one_thread, task_report
 from autograder.sandbox.tasks import torch_a5 as situations
 
-CIFARNET_PARAMS = 1_191_170          # SPEC.md: CifarNet without batchnorm, 10 classes
+CIFARNET_PARAMS = 1_191_170  # SPEC.md: CifarNet without batchnorm, 10 classes
 
 
 def net_input(rng: np.random.Generator) -> np.ndarray:
@@ -27,11 +27,14 @@ def net_input(rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal((2, 3, 32, 32))
 
 
-def reference_net(ref, num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray,
-                  weights: list | None = None) -> dict:
+def reference_net(
+    ref, num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray, weights: list | None = None
+) -> dict:
     """The reference CifarNet described by :func:`torch_a5.probe_cifarnet`."""
     with one_thread():
-        return situations.probe_cifarnet(ref.get("model:CifarNet"), num_classes, batchnorm, dropout, x, weights)
+        return situations.probe_cifarnet(
+            ref.get("model:CifarNet"), num_classes, batchnorm, dropout, x, weights
+        )
 
 
 def weights_for(shapes: list, rng: np.random.Generator) -> list[np.ndarray]:
@@ -51,8 +54,11 @@ def weights_for(shapes: list, rng: np.random.Generator) -> list[np.ndarray]:
 
 def net_label(num_classes: int = 10, batchnorm: bool = False, dropout: float = 0.0) -> str:
     """'CifarNet()', 'CifarNet(num_classes=100)', 'CifarNet(batchnorm=True)', ..."""
-    arguments = [f"num_classes={num_classes}"] * (num_classes != 10) + ["batchnorm=True"] * batchnorm + \
-        [f"dropout={dropout}"] * (dropout != 0.0)
+    arguments = (
+        [f"num_classes={num_classes}"] * (num_classes != 10)
+        + ["batchnorm=True"] * batchnorm
+        + [f"dropout={dropout}"] * (dropout != 0.0)
+    )
     return f"CifarNet({', '.join(arguments)})"
 
 
@@ -79,8 +85,11 @@ class NetProbe:
     def computes_spec(self) -> bool:
         """Whether the student's network gave the reference's logits for the same weights."""
         logits = self.logits
-        return type(logits) is np.ndarray and logits.shape == self.expected.shape and \
-            bool(np.allclose(logits, self.expected, rtol=1e-7, atol=1e-9))
+        return (
+            type(logits) is np.ndarray
+            and logits.shape == self.expected.shape
+            and bool(np.allclose(logits, self.expected, rtol=1e-7, atol=1e-9))
+        )
 
     def problem(self) -> str:
         """Why the network is not SPEC's ('' when its logits are the reference's)."""
@@ -88,32 +97,58 @@ class NetProbe:
             return ""
         layers, logits = self.report.get("layers"), self.logits
         if layers != self.spec["layers"]:
-            return (f"{self.label} runs the layers with parameters in the order {layers}; SPEC's order is "
-                    f"{self.spec['layers']}" + (" (a BatchNorm2d after each convolution)" if self.batchnorm else ""))
+            return (
+                f"{self.label} runs the layers with parameters in the order {layers}; SPEC's order is "
+                f"{self.spec['layers']}"
+                + (" (a BatchNorm2d after each convolution)" if self.batchnorm else "")
+            )
         if logits is None:
-            return (f"{self.label}'s layers have other parameter shapes than SPEC's network: "
-                    f"{self.report.get('shapes')} instead of {self.spec['shapes']}")
+            return (
+                f"{self.label}'s layers have other parameter shapes than SPEC's network: "
+                f"{self.report.get('shapes')} instead of {self.spec['shapes']}"
+            )
         if type(logits) is not np.ndarray or logits.shape != self.expected.shape:
-            return (f"{self.label} gives logits of shape {getattr(logits, 'shape', None)}, "
-                    f"expected {self.expected.shape}")
-        return (f"with the same weights, {self.label} computes other logits than SPEC's network: check the order "
-                "conv" + (" -> batchnorm" if self.batchnorm else "") + " -> ReLU -> 2x2 max-pool in each stage, "
-                "the flatten, and ReLU between the fc layers")
+            return (
+                f"{self.label} gives logits of shape {getattr(logits, 'shape', None)}, "
+                f"expected {self.expected.shape}"
+            )
+        return (
+            f"with the same weights, {self.label} computes other logits than SPEC's network: check the order "
+            "conv" + (" -> batchnorm" if self.batchnorm else "") + " -> ReLU -> 2x2 max-pool in each stage, "
+            "the flatten, and ReLU between the fc layers"
+        )
 
 
-def probe_net(ctx: Context, check: Check, rng: np.random.Generator, num_classes: int = 10,
-              batchnorm: bool = False, dropout: float = 0.0) -> NetProbe:
+def probe_net(
+    ctx: Context,
+    check: Check,
+    rng: np.random.Generator,
+    num_classes: int = 10,
+    batchnorm: bool = False,
+    dropout: float = 0.0,
+) -> NetProbe:
     """Run one configuration of the student's CifarNet (CheckFailed if the worker's task fails)."""
     key = f"{num_classes}_{batchnorm}_{dropout}"
     x = net_input(rng)
-    spec = ctx.expected(check, f"spec_{key}", lambda ref: {
-        k: v for k, v in reference_net(ref, num_classes, batchnorm, dropout, x).items()
-        if k in ("layers", "shapes", "parameters")})
+    spec = ctx.expected(
+        check,
+        f"spec_{key}",
+        lambda ref: {
+            k: v
+            for k, v in reference_net(ref, num_classes, batchnorm, dropout, x).items()
+            if k in ("layers", "shapes", "parameters")
+        },
+    )
     weights = weights_for(spec["shapes"], rng)
-    expected = ctx.expected(check, f"logits_{key}",
-                            lambda ref: reference_net(ref, num_classes, batchnorm, dropout, x, weights)["logits"])
+    expected = ctx.expected(
+        check,
+        f"logits_{key}",
+        lambda ref: reference_net(ref, num_classes, batchnorm, dropout, x, weights)["logits"],
+    )
     label = net_label(num_classes, batchnorm, dropout)
-    report = task_report(ctx, check, "cifarnet_report", num_classes, batchnorm, dropout, x, weights, what=label)
+    report = task_report(
+        ctx, check, "cifarnet_report", num_classes, batchnorm, dropout, x, weights, what=label
+    )
     return NetProbe(label, batchnorm, report, spec, expected)
 
 
@@ -122,22 +157,38 @@ def cifarnet_count_check(ctx: Context, check: Check) -> tuple[float, str]:
     ten, hundred = probe_net(ctx, check, rng), probe_net(ctx, check, rng, num_classes=100)
     got_10, got_100 = ten.report.get("parameters"), hundred.report.get("parameters")
     want_100 = hundred.spec["parameters"]
-    counts = []   # (right, message) per count; a count is credited only for a network computing SPEC's logits
-    counts.append((got_10 == CIFARNET_PARAMS,
-                   f"CifarNet() has {got_10:,} trainable parameters; SPEC's network has {CIFARNET_PARAMS:,} "
-                   "(check the kernel sizes, padding 2, and fc 1024 -> 1000)" if isinstance(got_10, int)
-                   else "CifarNet's parameter count could not be read"))
-    counts.append((got_100 == want_100, f"CifarNet(num_classes=100) has {got_100} parameters, expected "
-                                        f"{want_100:,}: the last layer should have num_classes outputs"))
-    counts.append((ten.report.get("output_shape") == [2, 10],
-                   f"CifarNet maps (2, 3, 32, 32) to {ten.report.get('output_shape')}, expected [2, 10]"))
+    counts = []  # (right, message) per count; a count is credited only for a network computing SPEC's logits
+    counts.append(
+        (
+            got_10 == CIFARNET_PARAMS,
+            f"CifarNet() has {got_10:,} trainable parameters; SPEC's network has {CIFARNET_PARAMS:,} "
+            "(check the kernel sizes, padding 2, and fc 1024 -> 1000)"
+            if isinstance(got_10, int)
+            else "CifarNet's parameter count could not be read",
+        )
+    )
+    counts.append(
+        (
+            got_100 == want_100,
+            f"CifarNet(num_classes=100) has {got_100} parameters, expected "
+            f"{want_100:,}: the last layer should have num_classes outputs",
+        )
+    )
+    counts.append(
+        (
+            ten.report.get("output_shape") == [2, 10],
+            f"CifarNet maps (2, 3, 32, 32) to {ten.report.get('output_shape')}, expected [2, 10]",
+        )
+    )
     runs = [ten, hundred, ten]
     credited = [right and run.computes_spec for (right, _), run in zip(counts, runs)]
     problems = [message for right, message in counts if not right]
     if not problems and not all(credited):
         unproven = next(run for run in runs if not run.computes_spec)
-        problems.append(f"{unproven.label} reports SPEC's parameter count, but a count is credited only for a "
-                        f"network that computes SPEC's logits: {unproven.problem()}")
+        problems.append(
+            f"{unproven.label} reports SPEC's parameter count, but a count is credited only for a "
+            f"network that computes SPEC's logits: {unproven.problem()}"
+        )
     return sum(credited) / 3, problems[0] if problems else ""
 
 
@@ -164,10 +215,15 @@ def cifarnet_dropout_check(ctx: Context, check: Check) -> tuple[float, str]:
         if not run.computes_spec:
             return 0.0, f"dropout is checked on a network that computes SPEC's logits: {run.problem()}"
     if with_dropout.report.get("train_varies") is not True:
-        return 0.0, ("CifarNet(dropout=0.5) gives the same output twice in training mode: "
-                     "put nn.Dropout(dropout) between the ReLU after fc4 and the last layer")
+        return 0.0, (
+            "CifarNet(dropout=0.5) gives the same output twice in training mode: "
+            "put nn.Dropout(dropout) between the ReLU after fc4 and the last layer"
+        )
     if without.report.get("train_varies") is not False:
-        return 0.0, "CifarNet(dropout=0.0) is random in training mode: use the dropout argument, not a fixed rate"
+        return (
+            0.0,
+            "CifarNet(dropout=0.0) is random in training mode: use the dropout argument, not a fixed rate",
+        )
     return 1.0, ""
 
 

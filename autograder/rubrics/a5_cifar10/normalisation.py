@@ -49,8 +49,9 @@ def match_images(outputs: np.ndarray, mean: np.ndarray, std: np.ndarray, raw: np
     normalises exactly with (mean, std), or -1 if none: int64 (N,)."""
     pixels = (outputs.astype(np.float64).transpose(0, 2, 3, 1) * std + mean) * 255.0
     rounded = np.rint(pixels)
-    exact = np.all(np.abs(pixels - rounded) < 0.05, axis=(1, 2, 3)) & \
-        np.all((rounded >= 0) & (rounded <= 255), axis=(1, 2, 3))
+    exact = np.all(np.abs(pixels - rounded) < 0.05, axis=(1, 2, 3)) & np.all(
+        (rounded >= 0) & (rounded <= 255), axis=(1, 2, 3)
+    )
     index = {image.tobytes(): i for i, image in enumerate(raw)}
     found = np.full(len(outputs), -1, dtype=np.int64)
     for i in np.flatnonzero(exact):

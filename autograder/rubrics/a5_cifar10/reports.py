@@ -7,7 +7,8 @@ dict a task returns, which the checks read as the student's claim.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from autograder.checks.base import Check, CheckFailed, Context
 from autograder.sandbox.client import Call, Outcome

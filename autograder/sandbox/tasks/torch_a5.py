@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,9 +51,15 @@ def probe_net(seed: int, dropout: float = 0.0) -> torch.nn.Module:
     from torch import nn
 
     torch.manual_seed(seed)
-    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                        nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Dropout(dropout),
-                        nn.Linear(16, PROBE_CLASSES))
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(16, PROBE_CLASSES),
+    )
     return net.double()
 
 
@@ -70,16 +76,22 @@ def probe_loader(seed: int, n: int, batch_size: int) -> DataLoader:
 
 def state_arrays(model: torch.nn.Module) -> dict[str, np.ndarray]:
     """{name: float64 array} of a model's state_dict (parameters and buffers)."""
-    return {k: v.detach().cpu().double().numpy().copy() if v.is_floating_point()
-            else v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
+    return {
+        k: v.detach().cpu().double().numpy().copy()
+        if v.is_floating_point()
+        else v.detach().cpu().numpy().copy()
+        for k, v in model.state_dict().items()
+    }
 
 
 def _metrics(value, function: str) -> dict:
     """{"loss": float, "accuracy": float} from what a training function returned."""
     if not isinstance(value, dict) or not {"loss", "accuracy"} <= set(value):
-        raise TypeError(f"{function} should return a dict with keys 'loss' and 'accuracy', "
-                        f"got {type(value).__name__}"
-                        + (f" with keys {sorted(map(str, value))}" if isinstance(value, dict) else ""))
+        raise TypeError(
+            f"{function} should return a dict with keys 'loss' and 'accuracy', "
+            f"got {type(value).__name__}"
+            + (f" with keys {sorted(map(str, value))}" if isinstance(value, dict) else "")
+        )
     try:
         return {"loss": float(value["loss"]), "accuracy": float(value["accuracy"])}
     except (TypeError, ValueError, RuntimeError):
@@ -117,13 +129,25 @@ def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = 
     torch.manual_seed(seed + 2)
     first = _metrics(evaluate(model, loader, "cpu"), "evaluate")
     second = _metrics(evaluate(model, loader, "cpu"), "evaluate")
-    return {"first": first, "second": second, "modes": modes, "grad_enabled": grad_enabled,
-            "grads_created": any(p.grad is not None for p in model.parameters()),
-            "weights": state_arrays(model)}
+    return {
+        "first": first,
+        "second": second,
+        "modes": modes,
+        "grad_enabled": grad_enabled,
+        "grads_created": any(p.grad is not None for p in model.parameters()),
+        "weights": state_arrays(model),
+    }
 
 
-def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_size: int = EPOCH_PROBE[1],
-                    lr: float = 0.1, momentum: float = 0.9, gamma: float | None = None) -> dict:
+def run_train_epoch(
+    train_one_epoch,
+    seed: int,
+    n: int = EPOCH_PROBE[0],
+    batch_size: int = EPOCH_PROBE[1],
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    gamma: float | None = None,
+) -> dict:
     """One call of ``train_one_epoch`` on a probe net that starts in eval mode.
 
     SGD(lr, momentum) and, when ``gamma`` is given, StepLR(step_size=1, gamma)
@@ -141,8 +165,12 @@ def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_s
         kwargs["scheduler"] = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=gamma)
     torch.manual_seed(seed + 2)
     metrics = _metrics(train_one_epoch(model, loader, optimizer, "cpu", **kwargs), "train_one_epoch")
-    return {"weights": state_arrays(model), "metrics": metrics,
-            "lr": float(optimizer.param_groups[0]["lr"]), "training": bool(model.training)}
+    return {
+        "weights": state_arrays(model),
+        "metrics": metrics,
+        "lr": float(optimizer.param_groups[0]["lr"]),
+        "training": bool(model.training),
+    }
 
 
 class SwitchingLoader:
@@ -153,10 +181,13 @@ class SwitchingLoader:
     accuracy therefore peaks after the first epoch and falls afterwards.
     """
 
-    def __init__(self, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, classes: int, batch_size: int):
+    def __init__(
+        self, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, classes: int, batch_size: int
+    ):
         from torch.utils.data import DataLoader, TensorDataset
 
-        self.model, self.trained, self.snapshot = model, 0, None
+        self.model, self.trained = model, 0
+        self.snapshot: torch.Tensor | None = None
         self.right = DataLoader(TensorDataset(x, y), batch_size=batch_size)
         self.wrong = DataLoader(TensorDataset(x, (y + 1) % classes), batch_size=batch_size)
         self.dataset = self.right.dataset
@@ -205,8 +236,10 @@ def fit_scenario(seed: int) -> tuple[torch.nn.Module, SwitchingLoader, DataLoade
 def _history(value, epochs: int) -> dict:
     keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
     if not isinstance(value, dict) or not set(keys) <= set(value):
-        raise TypeError(f"fit should return a history dict with keys {', '.join(keys)}, got "
-                        + (f"keys {sorted(map(str, value))}" if isinstance(value, dict) else type(value).__name__))
+        raise TypeError(
+            f"fit should return a history dict with keys {', '.join(keys)}, got "
+            + (f"keys {sorted(map(str, value))}" if isinstance(value, dict) else type(value).__name__)
+        )
     out = {}
     for key in keys:
         try:
@@ -232,9 +265,10 @@ def run_fit(fit, seed: int, epochs: int = 4, lr: float = 0.05, checkpoint_path: 
     if checkpoint_path and os.path.exists(checkpoint_path):
         os.remove(checkpoint_path)
     torch.manual_seed(seed + 1)
-    history = _history(fit(model, train, val, epochs=epochs, lr=lr, device="cpu",
-                           checkpoint_path=checkpoint_path), epochs)
-    result = {"history": history, "weights": state_arrays(model), "checkpoint": None}
+    history = _history(
+        fit(model, train, val, epochs=epochs, lr=lr, device="cpu", checkpoint_path=checkpoint_path), epochs
+    )
+    result: dict[str, Any] = {"history": history, "weights": state_arrays(model), "checkpoint": None}
     if checkpoint_path:
         result["checkpoint"] = _checkpoint_arrays(checkpoint_path)
     return result
@@ -249,17 +283,23 @@ def _checkpoint_arrays(path: str) -> dict | str:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one message
-        return (f"the checkpoint could not be loaded with torch.load(weights_only=True) "
-                f"({type(exc).__name__}); save model.state_dict() with torch.save")
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                              for k, v in state.items()):
+        return (
+            f"the checkpoint could not be loaded with torch.load(weights_only=True) "
+            f"({type(exc).__name__}); save model.state_dict() with torch.save"
+        )
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         return "the checkpoint is not the model's state_dict (save model.state_dict() with torch.save)"
-    return {k: v.detach().cpu().double().numpy() if v.is_floating_point() else v.detach().cpu().numpy()
-            for k, v in state.items()}
+    return {
+        k: v.detach().cpu().double().numpy() if v.is_floating_point() else v.detach().cpu().numpy()
+        for k, v in state.items()
+    }
 
 
-def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray,
-                   weights: list | None = None) -> dict:
+def probe_cifarnet(
+    cls, num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray, weights: list | None = None
+) -> dict:
     """Build ``cls(num_classes, batchnorm, dropout)`` and describe it.
 
     x: float64 (N, 3, 32, 32). weights: arrays for the parameters of the
@@ -287,8 +327,7 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
         if all(module is not seen for seen in order):
             order.append(module)
 
-    hooks = [m.register_forward_hook(record) for m in net.modules()
-             if list(m.parameters(recurse=False))]
+    hooks = [m.register_forward_hook(record) for m in net.modules() if list(m.parameters(recurse=False))]
     with torch.no_grad():
         out = net(inputs)
     for hook in hooks:
@@ -311,9 +350,14 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
         torch.manual_seed(1)
         first = net(inputs)
         second = net(inputs)
-    return {"parameters": count, "layers": layers, "shapes": shapes,
-            "logits": None if out is None else out.detach().numpy().astype(np.float64),
-            "output_shape": list(first.shape), "train_varies": not torch.equal(first, second)}
+    return {
+        "parameters": count,
+        "layers": layers,
+        "shapes": shapes,
+        "logits": None if out is None else out.detach().numpy().astype(np.float64),
+        "output_shape": list(first.shape),
+        "train_varies": not torch.equal(first, second),
+    }
 
 
 # -- writing a CIFAR-10 folder in the worker ------------------------------------------
@@ -328,14 +372,23 @@ def write_cifar10(root: str, x_train, y_train, x_test, y_test) -> dict:
 
     files = {}
     for number, index in enumerate(np.array_split(np.arange(len(y_train)), 5), start=1):
-        files[f"data_batch_{number}"] = {"batch_label": f"training batch {number} of 5",
-                                         "labels": [int(v) for v in y_train[index]],
-                                         "data": rows(x_train[index]),
-                                         "filenames": [f"train_{i:06d}.png" for i in index]}
-    files["test_batch"] = {"batch_label": "testing batch 1 of 1", "labels": [int(v) for v in y_test],
-                           "data": rows(x_test), "filenames": [f"test_{i:06d}.png" for i in range(len(y_test))]}
-    files["batches.meta"] = {"num_cases_per_batch": len(y_train) // 5, "num_vis": 3072,
-                             "label_names": [f"class_{k}" for k in range(10)]}
+        files[f"data_batch_{number}"] = {
+            "batch_label": f"training batch {number} of 5",
+            "labels": [int(v) for v in y_train[index]],
+            "data": rows(x_train[index]),
+            "filenames": [f"train_{i:06d}.png" for i in index],
+        }
+    files["test_batch"] = {
+        "batch_label": "testing batch 1 of 1",
+        "labels": [int(v) for v in y_test],
+        "data": rows(x_test),
+        "filenames": [f"test_{i:06d}.png" for i in range(len(y_test))],
+    }
+    files["batches.meta"] = {
+        "num_cases_per_batch": len(y_train) // 5,
+        "num_vis": 3072,
+        "label_names": [f"class_{k}" for k in range(10)],
+    }
     for name, entry in files.items():
         with open(os.path.join(folder, name), "wb") as handle:
             pickle.dump(entry, handle, protocol=2)
@@ -348,16 +401,22 @@ def _collect(loader, what: str) -> tuple[np.ndarray, np.ndarray, list]:
 
     images, labels, sizes = [], [], []
     for batch in loader:
-        if not isinstance(batch, (tuple, list)) or len(batch) != 2 or \
-                not all(isinstance(t, torch.Tensor) for t in batch):
+        if (
+            not isinstance(batch, (tuple, list))
+            or len(batch) != 2
+            or not all(isinstance(t, torch.Tensor) for t in batch)
+        ):
             raise TypeError(f"the {what} loader should yield (images, labels) pairs of tensors")
         x, y = batch
         if x.dim() != 4 or tuple(x.shape[1:]) != (3, 32, 32):
-            raise ValueError(f"the {what} loader yields images of shape {tuple(x.shape)}, "
-                             "expected (batch, 3, 32, 32)")
+            raise ValueError(
+                f"the {what} loader yields images of shape {tuple(x.shape)}, expected (batch, 3, 32, 32)"
+            )
         images.append(x.detach().cpu().numpy())
         labels.append(y.detach().cpu().numpy().astype(np.int64))
-        sizes.append([int(x.shape[0]), str(x.dtype).replace("torch.", ""), str(y.dtype).replace("torch.", "")])
+        sizes.append(
+            [int(x.shape[0]), str(x.dtype).replace("torch.", ""), str(y.dtype).replace("torch.", "")]
+        )
     if not images:
         return np.zeros((0, 3, 32, 32), dtype=np.float32), np.zeros(0, dtype=np.int64), sizes
     return np.concatenate(images), np.concatenate(labels), sizes
@@ -387,8 +446,11 @@ def transform_report(mean: list, std: list, images: np.ndarray, seeds: list) -> 
         return out.detach().numpy()
 
     result = {}
-    for key, kwargs in (("eval", {"train": False}), ("eval_augment", {"train": False, "augment": True}),
-                        ("train_plain", {"train": True, "augment": False})):
+    for key, kwargs in (
+        ("eval", {"train": False}),
+        ("eval_augment", {"train": False, "augment": True}),
+        ("train_plain", {"train": True, "augment": False}),
+    ):
         call = "build_transforms(mean, std, " + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
         transform = build(list(mean), list(std), **kwargs)
         result[key] = np.stack([apply(transform, image, call) for image in pil])
@@ -402,8 +464,16 @@ def transform_report(mean: list, std: list, images: np.ndarray, seeds: list) -> 
     return result
 
 
-def loader_report(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
-                  batch_size: int, val_fraction: float, seed: int, other_seed: int) -> dict:
+def loader_report(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    batch_size: int,
+    val_fraction: float,
+    seed: int,
+    other_seed: int,
+) -> dict:
     """Write the arrays as ./a5_data/cifar-10-batches-py and run make_loaders on it.
 
     Calls make_loaders(root, batch_size, val_fraction, augment=True, seed),
@@ -427,13 +497,20 @@ def loader_report(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     for loaders in (first, again, plain, other):
         if not isinstance(loaders, tuple) or len(loaders) != 3:
             raise TypeError("make_loaders should return a tuple (train, val, test) of three loaders")
-    report = {}
-    for key, loader, what in (("test", first[2], "test"), ("test_again", first[2], "test"),
-                              ("val", first[1], "validation"), ("val_again", again[1], "validation"),
-                              ("val_other", other[1], "validation"), ("train", first[0], "training"),
-                              ("train_plain", plain[0], "training"), ("test_of_again", again[2], "test"),
-                              ("test_of_plain", plain[2], "test"), ("test_of_other", other[2], "test"),
-                              ("val_of_plain", plain[1], "validation")):
+    report: dict[str, Any] = {}
+    for key, loader, what in (
+        ("test", first[2], "test"),
+        ("test_again", first[2], "test"),
+        ("val", first[1], "validation"),
+        ("val_again", again[1], "validation"),
+        ("val_other", other[1], "validation"),
+        ("train", first[0], "training"),
+        ("train_plain", plain[0], "training"),
+        ("test_of_again", again[2], "test"),
+        ("test_of_plain", plain[2], "test"),
+        ("test_of_other", other[2], "test"),
+        ("val_of_plain", plain[1], "validation"),
+    ):
         images, labels, sizes = _collect(loader, what)
         report[key] = images
         report[key + "_labels"] = labels
@@ -442,8 +519,9 @@ def loader_report(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     return report
 
 
-def cifarnet_report(num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray,
-                    weights: list | None = None) -> dict:
+def cifarnet_report(
+    num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray, weights: list | None = None
+) -> dict:
     """:func:`probe_cifarnet` of the student's ``model.CifarNet``."""
     return probe_cifarnet(student_module("model").CifarNet, num_classes, batchnorm, dropout, x, weights)
 

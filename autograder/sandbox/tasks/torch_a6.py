@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -90,7 +90,7 @@ def probe_model(images: np.ndarray, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     model = _fresh_model()
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-    result = {"parameters": int(sum(p.numel() for p in model.parameters()))}
+    result: dict[str, Any] = {"parameters": int(sum(p.numel() for p in model.parameters()))}
     with torch.no_grad():
         model.train()
         result["train"] = _as_output(model(x))
@@ -113,30 +113,43 @@ def _load_state_dict(path: str) -> tuple[dict | None, str]:
     except pickle.UnpicklingError as exc:
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         what = f" ({found.group(1)})" if found else ""
-        return None, (f"{CHECKPOINT} is not a plain state_dict: it holds pickled Python objects{what} that "
-                      "torch.load(weights_only=True) refuses, so it was not loaded and nothing in it ran; "
-                      "save only the weights, with torch.save(model.state_dict(), 'model.pt')")
+        return None, (
+            f"{CHECKPOINT} is not a plain state_dict: it holds pickled Python objects{what} that "
+            "torch.load(weights_only=True) refuses, so it was not loaded and nothing in it ran; "
+            "save only the weights, with torch.save(model.state_dict(), 'model.pt')"
+        )
     except Exception as exc:  # noqa: BLE001 - a corrupt file may fail anywhere in the loader
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         return None, f"{CHECKPOINT} could not be read as a torch checkpoint ({first}); {_SAVE_HINT}"
     if not isinstance(state, dict):
         return None, f"{CHECKPOINT} holds {_describe(state)}, not a state_dict; {_SAVE_HINT}"
-    bad = [key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)]
+    bad = [
+        key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)
+    ]
     if bad:
         keys = ", ".join(repr(k) for k in list(state)[:5])
-        return None, (f"{CHECKPOINT} holds a dict whose entries are not all tensors (keys {keys}...): a "
-                      f"state_dict maps parameter names to tensors; {_SAVE_HINT}")
+        return None, (
+            f"{CHECKPOINT} holds a dict whose entries are not all tensors (keys {keys}...): a "
+            f"state_dict maps parameter names to tensors; {_SAVE_HINT}"
+        )
     return state, ""
 
 
-def _mismatch(model: torch.nn.Module, state: dict, subject: str = CHECKPOINT,
-              advice: str = "save the state_dict of the model that build_model() builds") -> str:
+def _mismatch(
+    model: torch.nn.Module,
+    state: dict,
+    subject: str = CHECKPOINT,
+    advice: str = "save the state_dict of the model that build_model() builds",
+) -> str:
     """Why ``state`` does not fit ``model`` ('' when it does)."""
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    resized = [f"{k} {tuple(state[k].shape)} in the file vs {tuple(expected[k].shape)} in the model"
-               for k in expected if k in state and state[k].shape != expected[k].shape]
+    resized = [
+        f"{k} {tuple(state[k].shape)} in the file vs {tuple(expected[k].shape)} in the model"
+        for k in expected
+        if k in state and state[k].shape != expected[k].shape
+    ]
     parts = []
     if missing:
         parts.append(f"{len(missing)} entries of build_model() are missing from the file (e.g. {missing[0]})")
@@ -157,13 +170,19 @@ def _logits(model, images: np.ndarray, batch_size: int, device) -> np.ndarray | 
     out = []
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            chunk = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size]))
+            chunk = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size]))
             x = chunk.to(device).permute(0, 3, 1, 2).float().div(255.0)
             value = model(x)
-            if not isinstance(value, torch.Tensor) or value.dim() != 2 or value.shape[0] != len(chunk) \
-                    or not value.is_floating_point():
-                return (f"the model should map a batch of {len(chunk)} images to logits of shape "
-                        f"({len(chunk)}, 100); it returned {_describe(value)}")
+            if (
+                not isinstance(value, torch.Tensor)
+                or value.dim() != 2
+                or value.shape[0] != len(chunk)
+                or not value.is_floating_point()
+            ):
+                return (
+                    f"the model should map a batch of {len(chunk)} images to logits of shape "
+                    f"({len(chunk)}, 100); it returned {_describe(value)}"
+                )
             out.append(value.float().cpu())
     return torch.cat(out).numpy()
 
@@ -177,7 +196,7 @@ def checkpoint_logits(images: np.ndarray, batch_size: int = 250, device: str = "
     import torch
 
     state, problem = _load_state_dict(CHECKPOINT)
-    if problem:
+    if state is None:
         return {"problem": problem}
     torch.manual_seed(0)
     model = _fresh_model()
@@ -209,9 +228,13 @@ def _write_cifar100(root: str, images: np.ndarray, labels: np.ndarray, class_nam
     blank = np.zeros((10, 32, 32, 3), dtype=np.uint8)
     splits = {"train": (images, labels), "test": (blank, np.zeros(10, dtype=np.int64))}
     for name, (x, y) in splits.items():
-        entry = {"filenames": [f"{name}_{i:06d}.png" for i in range(len(y))],
-                 "batch_label": f"{name} batch", "fine_labels": [int(v) for v in y],
-                 "coarse_labels": [int(v) // 5 for v in y], "data": rows(x)}
+        entry = {
+            "filenames": [f"{name}_{i:06d}.png" for i in range(len(y))],
+            "batch_label": f"{name} batch",
+            "fine_labels": [int(v) for v in y],
+            "coarse_labels": [int(v) // 5 for v in y],
+            "data": rows(x),
+        }
         with open(os.path.join(folder, name), "wb") as handle:
             pickle.dump(entry, handle, protocol=2)
     meta = {"fine_label_names": list(class_names), "coarse_label_names": [f"coarse_{k}" for k in range(20)]}
@@ -231,7 +254,9 @@ def write_training_split(images: np.ndarray, labels: np.ndarray, class_names: li
 def _weights(model: torch.nn.Module) -> dict[str, np.ndarray]:
     """{name: array} of a module's state_dict: floating tensors as float32, others as they are."""
     state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
-    return {name: (value.float() if value.is_floating_point() else value).numpy() for name, value in state.items()}
+    return {
+        name: (value.float() if value.is_floating_point() else value).numpy() for name, value in state.items()
+    }
 
 
 def train_weights(sums: dict, time_budget_s: float, device: str = "cpu", seed: int = 0) -> dict:
@@ -260,7 +285,9 @@ def weights_logits(weights: dict, images: np.ndarray, batch_size: int = 250, dev
     state = {name: torch.from_numpy(np.array(value, copy=True)) for name, value in weights.items()}
     torch.manual_seed(0)
     model = _fresh_model()
-    problem = _mismatch(model, state, "the module train() returns", "train a fresh build_model() and return it")
+    problem = _mismatch(
+        model, state, "the module train() returns", "train a fresh build_model() and return it"
+    )
     if problem:
         return {"problem": problem}
     model.load_state_dict(state, strict=True)
