@@ -10,6 +10,9 @@ trajectory TrajectoryCheck: a stateful update rule run for several steps, compar
 tables    TableCheck: tables cell by cell with partial credit
 answers   AnswerCheck: stated numbers with a tolerance and unit hints
 accuracy  AccuracyCheck: training in the sandbox, accuracy measured by the grader
+trained_model  ModelBuildCheck, CheckpointCheck, HeldOutAccuracyCheck, TrainingBudgetCheck: a model
+          the student builds and trains (a6), its labels, clocks and scores kept in the grader
+state     checked_state: model weights from the worker, checked before use
 property  BatchMeanCheck, LinearInDoutCheck, NoInPlaceCheck, PropertyCheck
 
 Any check can name the earlier checks it ``requires`` (a property of a function

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 
@@ -15,6 +15,15 @@ from autograder.sandbox.client import Outcome, Sandbox, reply_budget
 
 class NoExpectedValue(Exception):
     """Public mode has no stored expected value for this check."""
+
+
+class CheckFailed(Exception):
+    """Raised inside a check's own code: the check ends with ``fraction`` of its
+    points and ``message`` (PropertyCheck turns it into the result)."""
+
+    def __init__(self, message: str, fraction: float = 0.0):
+        super().__init__(message)
+        self.message, self.fraction = message, fraction
 
 
 class Args:
@@ -43,6 +52,7 @@ class Context:
         also stored here (how the public expected values are generated).
     results: the results of the checks run so far in this grading run, by name
         (what ``requires`` is judged on).
+    cache: values shared by the checks of this one grade (see ``once``).
     """
 
     sandbox: Sandbox
@@ -53,6 +63,7 @@ class Context:
     data_root: str | None = None
     options: dict = field(default_factory=dict)
     results: dict[str, CheckResult] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)
 
     @property
     def public(self) -> bool:
@@ -72,6 +83,13 @@ class Context:
     def rng(self, name: str) -> np.random.Generator:
         """A generator that depends only on the run's seed and the check's name."""
         return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, run once per grade for ``key`` and shared by the checks that ask
+        again (e.g. one sandbox request whose answer several checks read)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     def expected(self, check: "Check", key: str, compute: Callable[[Any], Any]):
         """The trusted value for ``key`` of ``check``: from the reference, or stored."""

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.checks.base import Args, Check, Context, as_args, needs_first, short
+from autograder.checks.base import Args, Check, CheckFailed, Context, as_args, needs_first, short
 from autograder.checks.compare import conform, paired_leaves, relative_error
 from autograder.sandbox.client import Call, Ref, reply_budget
 
@@ -178,7 +178,8 @@ def _changed_argument(sent: Args, echoed) -> str | None:
 
 
 class PropertyCheck(Check):
-    """A one-off property: ``verify(ctx, check)`` returns (fraction, message).
+    """A one-off property: ``verify(ctx, check)`` returns (fraction, message), or
+    raises CheckFailed(message, fraction) from anywhere inside it.
     part_requires: checks that ``verify`` consults itself, one per part of the
     property (``ctx.unmet``), listed in the rubric's dependency graph."""
 
@@ -193,7 +194,10 @@ class PropertyCheck(Check):
         return self.requires + self.part_requires
 
     def run(self, ctx: Context):
-        fraction, message = self.verify(ctx, self)
+        try:
+            fraction, message = self.verify(ctx, self)
+        except CheckFailed as failure:
+            fraction, message = failure.fraction, failure.message
         if fraction >= 1:
             return self.passed(message)
-        return self.result(fraction, message, blocked_by=ctx.unmet(self.part_requires))
+        return self.failed(message, fraction=fraction, blocked_by=ctx.unmet(self.part_requires))

@@ -12,7 +12,7 @@ from autograder.data.load import dataset_arrays, synth_checksums
 def test_channel_stats_matches_numpy(a5):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(37, 32, 32, 3), dtype=np.uint8)
-    images[..., 2] //= 3                                # channels with different statistics
+    images[..., 2] //= 3  # channels with different statistics
     before = images.copy()
     mean, std = a5.data.channel_stats(images)
     scaled = images.astype(np.float64) / 255.0
@@ -40,9 +40,11 @@ def test_eval_transform_is_to_tensor_then_normalize(a5):
     images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
     mean, std = (0.4, 0.5, 0.6), (0.2, 0.25, 0.3)
     expected = (images.astype(np.float32) / 255 - np.float32(mean)) / np.float32(std)
-    for transform in (a5.data.build_transforms(mean, std, train=False),
-                      a5.data.build_transforms(mean, std, train=False, augment=True),
-                      a5.data.build_transforms(mean, std, train=True, augment=False)):
+    for transform in (
+        a5.data.build_transforms(mean, std, train=False),
+        a5.data.build_transforms(mean, std, train=False, augment=True),
+        a5.data.build_transforms(mean, std, train=True, augment=False),
+    ):
         for image, want in zip(_pil(images), expected):
             out = transform(image)
             assert out.dtype == torch.float32 and out.shape == (3, 32, 32)
@@ -57,7 +59,7 @@ def test_training_transform_crops_with_padding_and_flips(a5):
     candidates = {}
     for dy in range(9):
         for dx in range(9):
-            crop = (padded[dy:dy + 32, dx:dx + 32] - 0.5) / 0.25
+            crop = (padded[dy : dy + 32, dx : dx + 32] - 0.5) / 0.25
             candidates[(dy, dx, False)] = crop
             candidates[(dy, dx, True)] = crop[:, ::-1]
     transform = a5.data.build_transforms(mean, std, train=True, augment=True)
@@ -116,14 +118,16 @@ def test_loaders_shapes_dtypes_and_augmentation_only_in_training(a5, cifar_root)
     images, labels = next(iter(train))
     assert images.shape == (32, 3, 32, 32) and images.dtype == torch.float32
     assert labels.dtype == torch.int64
-    for loader in (val, test):                 # deterministic: two passes agree exactly
+    for loader in (val, test):  # deterministic: two passes agree exactly
         first, second = _all(loader), _all(loader)
         np.testing.assert_array_equal(first[0], second[0])
     assert any(isinstance(t, transforms.RandomCrop) for t in train.dataset.dataset.transform.transforms)
     for loader in (val, test):
         inner = loader.dataset.dataset if hasattr(loader.dataset, "dataset") else loader.dataset
-        assert not any(isinstance(t, (transforms.RandomCrop, transforms.RandomHorizontalFlip))
-                       for t in inner.transform.transforms)
+        assert not any(
+            isinstance(t, (transforms.RandomCrop, transforms.RandomHorizontalFlip))
+            for t in inner.transform.transforms
+        )
     assert sum(len(y) for _, y in train) == 270 and sum(len(y) for _, y in val) == 30
 
 

@@ -19,8 +19,13 @@ def _count(model):
 def test_cifarnet_parameter_count(a5):
     assert _count(a5.model.CifarNet()) == SPEC_PARAMS
     # the same count layer by layer from torch's own modules
-    layers = [nn.Conv2d(3, 32, 5), nn.Conv2d(32, 64, 5), nn.Conv2d(64, 64, 5),
-              nn.Linear(1024, 1000), nn.Linear(1000, 10)]
+    layers = [
+        nn.Conv2d(3, 32, 5),
+        nn.Conv2d(32, 64, 5),
+        nn.Conv2d(64, 64, 5),
+        nn.Linear(1024, 1000),
+        nn.Linear(1000, 10),
+    ]
     assert sum(_count(layer) for layer in layers) == SPEC_PARAMS
     bn = a5.model.CifarNet(batchnorm=True)
     assert _count(bn) == SPEC_PARAMS + 2 * (32 + 64 + 64)
@@ -29,8 +34,11 @@ def test_cifarnet_parameter_count(a5):
 
 def _leaf_order(model, x):
     order = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: order.append(type(mod).__name__))
-             for m in model.modules() if not list(m.children())]
+    hooks = [
+        m.register_forward_hook(lambda mod, inp, out: order.append(type(mod).__name__))
+        for m in model.modules()
+        if not list(m.children())
+    ]
     model(x)
     for hook in hooks:
         hook.remove()
@@ -50,8 +58,15 @@ def test_cifarnet_layer_order_and_shapes(a5):
 
 def _probe_net(seed):
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(16, 5))
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(16, 5),
+    )
 
 
 def _batches(seed, n=40, batch_size=8, classes=5):
@@ -64,13 +79,14 @@ def test_evaluate_runs_in_eval_mode_without_gradients(a5):
     model = _probe_net(0)
     model.train()
     seen = []
-    model.register_forward_hook(lambda mod, inp, out: seen.append((mod.training, torch.is_grad_enabled(),
-                                                                   out.requires_grad)))
+    model.register_forward_hook(
+        lambda mod, inp, out: seen.append((mod.training, torch.is_grad_enabled(), out.requires_grad))
+    )
     running = model[1].running_mean.clone()
-    loader = _batches(1, n=37)                     # a short last batch
+    loader = _batches(1, n=37)  # a short last batch
     first = a5.train.evaluate(model, loader, "cpu")
     second = a5.train.evaluate(model, loader, "cpu")
-    assert first == second                          # dropout off: deterministic
+    assert first == second  # dropout off: deterministic
     assert seen and all(s == (False, False, False) for s in seen)
     assert all(p.grad is None for p in model.parameters())
     assert torch.equal(model[1].running_mean, running)
@@ -105,11 +121,11 @@ def test_train_one_epoch_matches_a_hand_written_loop(a5, with_scheduler):
     results = []
     for implementation in ("reference", "hand"):
         model = _probe_net(3)
-        model.eval()                                  # train_one_epoch must switch to training
+        model.eval()  # train_one_epoch must switch to training
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, 0.5) if with_scheduler else None
         loader = _batches(4, n=36)
-        torch.manual_seed(11)                         # the same dropout masks for both
+        torch.manual_seed(11)  # the same dropout masks for both
         if implementation == "reference":
             out = a5.train.train_one_epoch(model, loader, optimizer, "cpu", scheduler=scheduler)
             assert model.training and set(out) == {"loss", "accuracy"}
@@ -144,7 +160,7 @@ def test_tiny_overfit_one_batch(a5):
     g = torch.Generator().manual_seed(1)
     loader = [(torch.randn(16, 3, 32, 32, generator=g), torch.arange(16) % 10)]
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for step in range(30):
+    for step in range(30):  # noqa: B007 - the assertion below names the last step
         a5.train.train_one_epoch(model, loader, optimizer, "cpu")
         if a5.train.evaluate(model, loader, "cpu")["accuracy"] >= 0.95:
             break
@@ -183,13 +199,20 @@ def test_fit_keeps_the_best_validation_weights_and_checkpoint(a5, tmp_path):
     x, y = _clusters(1, 96)
     val = DataLoader(TensorDataset(*_clusters(2, 64)), batch_size=32)
     path = tmp_path / "best.pt"
-    history = a5.train.fit(model, _SwitchingLoader(model, x, y, 4), val, epochs=4, lr=0.05,
-                           device="cpu", checkpoint_path=str(path))
+    history = a5.train.fit(
+        model,
+        _SwitchingLoader(model, x, y, 4),
+        val,
+        epochs=4,
+        lr=0.05,
+        device="cpu",
+        checkpoint_path=str(path),
+    )
     assert set(history) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 4 and all(isinstance(a, float) for a in v) for v in history.values())
     accuracies = history["val_accuracy"]
     best = int(np.argmax(accuracies))
-    assert best < 3 and accuracies[best] > accuracies[-1] + 0.3   # the scenario is sharp
+    assert best < 3 and accuracies[best] > accuracies[-1] + 0.3  # the scenario is sharp
     final = a5.train.evaluate(model, val, "cpu")
     assert final["accuracy"] == accuracies[best] and final["loss"] == pytest.approx(history["val_loss"][best])
     saved = torch.load(path, weights_only=True)
@@ -205,8 +228,9 @@ def test_fit_uses_sgd_with_momentum_and_weight_decay(a5):
         torch.manual_seed(0)
         model = nn.Sequential(nn.Flatten(), nn.Linear(192, 4))
         if use_fit:
-            history = a5.train.fit(model, loader, loader, epochs=1, lr=0.03, device="cpu",
-                                   momentum=0.8, weight_decay=1e-2)
+            history = a5.train.fit(
+                model, loader, loader, epochs=1, lr=0.03, device="cpu", momentum=0.8, weight_decay=1e-2
+            )
             assert history["val_accuracy"][0] == a5.train.evaluate(model, loader, "cpu")["accuracy"]
         else:
             optimizer = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.8, weight_decay=1e-2)

@@ -10,7 +10,8 @@ from torchvision import transforms
 
 from autograder.checks.base import Context
 from autograder.data.synth import synth_arrays
-from autograder.rubrics import a5_cifar10 as rubric
+from autograder.rubrics.a5_cifar10 import data_checks, model_checks, train_checks
+from autograder.rubrics.a5_cifar10.normalisation import infer_normalisation, match_images, pixel_stats
 from autograder.sandbox.tasks import torch_a5 as probes
 
 
@@ -29,20 +30,21 @@ def test_normalisation_is_read_back_from_plain_and_augmented_images(images):
     _, raw = images
     mean, std = (0.41, 0.52, 0.47), (0.2, 0.23, 0.26)
     plain = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
-    augmented = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(), plain])
+    augmented = transforms.Compose(
+        [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(), plain]
+    )
     for transform in (plain, augmented):
-        found_mean, found_std = rubric.infer_normalisation(_apply(transform, raw)[::-1], raw)
+        found_mean, found_std = infer_normalisation(_apply(transform, raw)[::-1], raw)
         np.testing.assert_allclose(found_mean, mean, atol=1e-6)
         np.testing.assert_allclose(found_std, std, atol=1e-6)
-    order = rubric.match_images(_apply(plain, raw)[::-1], np.array(mean), np.array(std), raw)
+    order = match_images(_apply(plain, raw)[::-1], np.array(mean), np.array(std), raw)
     assert order.tolist() == list(range(len(raw)))[::-1]
-    assert (rubric.match_images(_apply(augmented, raw), np.array(mean), np.array(std), raw) < 0).mean() > 0.8
-    assert isinstance(rubric.infer_normalisation(_apply(plain, raw) ** 2, raw), str)   # not affine
-
+    assert (match_images(_apply(augmented, raw), np.array(mean), np.array(std), raw) < 0).mean() > 0.8
+    assert isinstance(infer_normalisation(_apply(plain, raw) ** 2, raw), str)  # not affine
 
 
 class _Run:
-    """The part of a grading Context that _loader_data uses."""
+    """The part of a grading Context that loader_data uses."""
 
     def __init__(self, seed):
         self.seed = seed
@@ -54,18 +56,25 @@ class _Run:
 def test_random_crops_of_the_grading_test_split_keep_the_normalisation_readable(seed):
     """The loader checks read each call's normalisation from its test loader, which a
     buggy submission augments: no crop or flip may hide the pixel the inference anchors on."""
-    (_, _, raw, _), _, _ = rubric._loader_data(_Run(seed))
+    raw = data_checks.loader_data(_Run(seed)).x_test
     mean, std = (0.41, 0.52, 0.47), (0.2, 0.23, 0.26)
-    augmented = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
-                                    transforms.ToTensor(), transforms.Normalize(mean, std)])
+    augmented = transforms.Compose(
+        [
+            transforms.RandomCrop(32, padding=4),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(mean, std),
+        ]
+    )
     for draw in range(25):
-        found_mean, found_std = rubric.infer_normalisation(_apply(augmented, raw, seed=draw), raw)
+        found_mean, found_std = infer_normalisation(_apply(augmented, raw, seed=draw), raw)
         np.testing.assert_allclose(found_mean, mean, atol=1e-6)
         np.testing.assert_allclose(found_std, std, atol=1e-6)
 
+
 def test_pixel_stats_are_population_statistics(images):
     raw, _ = images
-    mean, std = rubric.pixel_stats(raw)
+    mean, std = pixel_stats(raw)
     x = torch.from_numpy(raw).double().div(255).reshape(-1, 3)
     np.testing.assert_allclose(mean, x.mean(0).numpy(), rtol=1e-12)
     np.testing.assert_allclose(std, x.std(0, unbiased=False).numpy(), rtol=1e-12)
@@ -78,24 +87,32 @@ def test_fit_scenario_peaks_after_the_first_epoch(a5, seed):
     accuracies = run["history"]["val_accuracy"]
     best = int(np.argmax(accuracies))
     assert best < len(accuracies) - 1 and accuracies[best] - accuracies[-1] > 0.3
-    assert run["final"]["accuracy"] == accuracies[best]
+    model, _, val = probes.fit_scenario(seed)
+    final = train_checks.probe_metrics(train_checks.load_weights(model, run["weights"]), val)
+    assert final["accuracy"] == accuracies[best]
 
 
 def test_cifarnet_probe_loads_weights_in_execution_order(a5):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 32, 32))
     info = probes.probe_cifarnet(a5.model.CifarNet, 10, True, 0.0, x)
-    assert info["parameters"] == rubric.CIFARNET_PARAMS + 2 * (32 + 64 + 64)
+    assert info["parameters"] == model_checks.CIFARNET_PARAMS + 2 * (32 + 64 + 64)
     assert info["layers"] == ["Conv2d", "BatchNorm2d"] * 3 + ["Linear", "Linear"]
-    weights = rubric._weights_for(info["shapes"], rng)
+    weights = model_checks.weights_for(info["shapes"], rng)
     logits = probes.probe_cifarnet(a5.model.CifarNet, 10, True, 0.0, x, weights)["logits"]
     # the same network written with torch.nn.functional (eval-mode batchnorm, fresh running stats)
     w = [torch.from_numpy(a) for a in weights]
     h = torch.from_numpy(x)
     for i in range(3):
         h = F.conv2d(h, w[4 * i], w[4 * i + 1], padding=2)
-        h = F.batch_norm(h, torch.zeros(h.shape[1], dtype=h.dtype), torch.ones(h.shape[1], dtype=h.dtype),
-                         w[4 * i + 2], w[4 * i + 3], training=False)
+        h = F.batch_norm(
+            h,
+            torch.zeros(h.shape[1], dtype=h.dtype),
+            torch.ones(h.shape[1], dtype=h.dtype),
+            w[4 * i + 2],
+            w[4 * i + 3],
+            training=False,
+        )
         h = F.max_pool2d(F.relu(h), 2)
     h = F.linear(F.relu(F.linear(h.flatten(1), w[12], w[13])), w[14], w[15])
     np.testing.assert_allclose(logits, h.numpy(), rtol=1e-10, atol=1e-12)

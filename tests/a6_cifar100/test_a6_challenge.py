@@ -33,8 +33,9 @@ def C():
 
 @pytest.fixture(scope="module")
 def few_class_root(tmp_path_factory):
-    return write_few_class_cifar100(tmp_path_factory.mktemp("a6_synth"), classes=8, per_class=40,
-                                    per_class_test=20, seed=0)
+    return write_few_class_cifar100(
+        tmp_path_factory.mktemp("a6_synth"), classes=8, per_class=40, per_class_test=20, seed=0
+    )
 
 
 def _uint8_images(n, seed=0, size=32):
@@ -43,6 +44,7 @@ def _uint8_images(n, seed=0, size=32):
 
 
 # --------------------------------------------------------------------------- model
+
 
 def test_build_model_maps_images_to_100_logits(C):
     torch.manual_seed(0)
@@ -79,9 +81,12 @@ def test_normalize_with_data_statistics_standardises_each_channel(C):
     layer = C.Normalize()
     layer.set_statistics(mean, std)
     out = layer(images.float() / 255.0).double()
-    torch.testing.assert_close(out.mean(dim=(0, 2, 3)), torch.zeros(3, dtype=torch.float64), atol=1e-5, rtol=0)
-    torch.testing.assert_close(out.std(dim=(0, 2, 3), correction=0), torch.ones(3, dtype=torch.float64),
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        out.mean(dim=(0, 2, 3)), torch.zeros(3, dtype=torch.float64), atol=1e-5, rtol=0
+    )
+    torch.testing.assert_close(
+        out.std(dim=(0, 2, 3), correction=0), torch.ones(3, dtype=torch.float64), atol=1e-5, rtol=0
+    )
 
 
 def test_eval_mode_averages_the_image_and_its_mirror(C):
@@ -119,6 +124,7 @@ def test_state_dict_round_trips_through_weights_only_load(C, tmp_path):
 
 # --------------------------------------------------------------------------- augmentation
 
+
 def _manual_crops(image: np.ndarray, padding: int) -> dict:
     """Every crop (and its mirror) of one (C, H, W) image padded with NumPy's reflect mode."""
     c, h, w = image.shape
@@ -126,7 +132,7 @@ def _manual_crops(image: np.ndarray, padding: int) -> dict:
     crops = {}
     for dy in range(2 * padding + 1):
         for dx in range(2 * padding + 1):
-            crop = padded[:, dy:dy + h, dx:dx + w]
+            crop = padded[:, dy : dy + h, dx : dx + w]
             crops[(dy, dx, False)] = crop
             crops[(dy, dx, True)] = crop[:, :, ::-1]
     return crops
@@ -152,9 +158,10 @@ def test_random_crop_flip_draws_offsets_and_flips_uniformly(C):
     n = 4000
     rows = torch.arange(32).view(32, 1).expand(32, 32)
     cols = torch.arange(32).view(1, 32).expand(32, 32)
-    image = torch.stack([rows, cols, rows * 0]).to(torch.uint8)   # pixel = its own (row, col)
-    out = C.random_crop_flip(image.expand(n, 3, 32, 32).contiguous(), torch.Generator().manual_seed(1),
-                             padding=4).long()
+    image = torch.stack([rows, cols, rows * 0]).to(torch.uint8)  # pixel = its own (row, col)
+    out = C.random_crop_flip(
+        image.expand(n, 3, 32, 32).contiguous(), torch.Generator().manual_seed(1), padding=4
+    ).long()
     # Away from the border a crop at offset (dy, dx) shows source row dy - 4 + i and column
     # dx - 4 + j (or 31 - j when mirrored), so the middle pixels reveal the draw.
     dy = out[:, 0, 16, 16] - 12
@@ -162,7 +169,7 @@ def test_random_crop_flip_draws_offsets_and_flips_uniformly(C):
     dx = torch.where(flipped, out[:, 1, 16, 16] - 11, out[:, 1, 16, 16] - 12)
     assert dy.min() >= 0 and dy.max() <= 8 and dx.min() >= 0 and dx.max() <= 8
     counts = torch.bincount(dy * 9 + dx, minlength=81)
-    assert counts.min() > 15 and counts.max() < 100      # about n / 81 = 49 each
+    assert counts.min() > 15 and counts.max() < 100  # about n / 81 = 49 each
     assert 0.45 < flipped.float().mean().item() < 0.55
 
 
@@ -180,6 +187,7 @@ def test_random_crop_flip_is_reproducible_with_a_seeded_generator(C):
 
 
 # --------------------------------------------------------------------------- data and evaluation
+
 
 def test_load_cifar100_reads_the_synthetic_pickles(C, few_class_root):
     for train, split in ((True, "train"), (False, "test")):
@@ -210,6 +218,7 @@ def test_evaluate_counts_correct_top1(C):
 
 
 # --------------------------------------------------------------------------- training
+
 
 def test_train_respects_a_tiny_budget(C, few_class_root):
     budget = 8.0

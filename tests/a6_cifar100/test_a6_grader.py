@@ -15,12 +15,13 @@ import pytest
 import torch
 
 from autograder.checks.base import Context
+from autograder.checks.trained_model import accuracy_report
+from autograder.data import manifest
 from autograder.examples import a6_cifar100 as examples
 from autograder.examples import materialize_reference
 from autograder.grading import grade
 from autograder.reference import SOLUTIONS, Reference
 from autograder.report.model import Status
-from autograder.rubrics import a6_cifar100 as rubric_module
 from autograder.rubrics import load_rubric
 from autograder.sandbox.tasks import torch_a6
 
@@ -38,15 +39,18 @@ def _result(report, name):
 
 # --------------------------------------------------------------------------- accuracy report
 
+
 def test_accuracy_report_against_brute_force():
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((300, 100)).astype(np.float32)
     labels = rng.integers(0, 100, 300)
     logits[np.arange(150), labels[:150]] += 3.0  # half of them right
     names = [f"c{k}" for k in range(100)]
-    report = rubric_module.accuracy_report(logits, labels, names)
+    report = accuracy_report(logits, labels, names)
     top1 = sum(int(np.argmax(row) == y) for row, y in zip(logits, labels)) / 300
-    top5 = sum(int(y in sorted(range(100), key=lambda c: -row[c])[:5]) for row, y in zip(logits, labels)) / 300
+    top5 = (
+        sum(int(y in sorted(range(100), key=lambda c: -row[c])[:5]) for row, y in zip(logits, labels)) / 300
+    )
     assert report["top1"] == pytest.approx(top1) and report["top5"] == pytest.approx(top5)
     per_class = {}
     for c in np.unique(labels):
@@ -57,6 +61,7 @@ def test_accuracy_report_against_brute_force():
 
 
 # --------------------------------------------------------------------------- checkpoints, in-process
+
 
 class _Payload:
     """Unpickling this object would create ``path`` (through builtins.open)."""
@@ -87,9 +92,14 @@ def _bad_checkpoints(tmp_path: Path, C) -> dict:
 
     state = C.build_model().state_dict()
     return {
-        "pickled payload (torch.save)": (saved({"weight": torch.zeros(2), "x": _Payload(marker)}),
-                                         ["not a plain state_dict", "open"]),
-        "pickled payload (raw pickle)": (pickle.dumps(_Payload(marker), protocol=2), ["not a plain state_dict"]),
+        "pickled payload (torch.save)": (
+            saved({"weight": torch.zeros(2), "x": _Payload(marker)}),
+            ["not a plain state_dict", "open"],
+        ),
+        "pickled payload (raw pickle)": (
+            pickle.dumps(_Payload(marker), protocol=2),
+            ["not a plain state_dict"],
+        ),
         "whole module": (saved(C.build_model()), ["not a plain state_dict", "ImageClassifier"]),
         "wrapped state_dict": (saved({"model": state, "epoch": 3}), ["not all tensors"]),
         "foreign state_dict": (saved(torch.nn.Linear(3, 4).state_dict()), ["does not match build_model()"]),
@@ -118,14 +128,16 @@ def test_load_state_dict_accepts_a_saved_state_dict_in_any_float_dtype(tmp_path,
     model = C.build_model()
     for dtype in (torch.float32, torch.bfloat16):
         path = tmp_path / "model.pt"
-        torch.save({k: v.to(dtype) if v.is_floating_point() else v for k, v in model.state_dict().items()}, path)
+        torch.save(
+            {k: v.to(dtype) if v.is_floating_point() else v for k, v in model.state_dict().items()}, path
+        )
         state, problem = torch_a6._load_state_dict(str(path))
         assert problem == "" and torch_a6._mismatch(C.build_model(), state) == ""
 
 
 def test_missing_dataset_names_the_fetch_command(tmp_path, monkeypatch):
     monkeypatch.delenv("AUTOGRADER_DATA", raising=False)
-    monkeypatch.setattr(rubric_module, "SOURCE_DATA", tmp_path / "source_data")
+    monkeypatch.setattr(manifest, "SOURCE_DATA", tmp_path / "source_data")
     ctx = Context(sandbox=None, seed=0, data_root=str(tmp_path / "nowhere"))
     check = next(c for c in RUBRIC.checks if c.name == "test accuracy")
     result = check.run(ctx)
@@ -133,6 +145,7 @@ def test_missing_dataset_names_the_fetch_command(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- grading, end to end
+
 
 @pytest.mark.slow
 def test_reference_checkpoint_gets_the_independently_measured_accuracy(tmp_path, C):
@@ -161,7 +174,9 @@ def test_reference_checkpoint_gets_the_independently_measured_accuracy(tmp_path,
 def test_floor_and_target_scale_the_accuracy_points(tmp_path):
     path = materialize_reference("a6_cifar100", tmp_path)
     extra = examples.prepare(path)
-    report = grade(RUBRIC, path, seed=0, only=["test accuracy"], options={"floor": 0.0, "target": 1.5}, **extra)
+    report = grade(
+        RUBRIC, path, seed=0, only=["test accuracy"], options={"floor": 0.0, "target": 1.5}, **extra
+    )
     result = _result(report, "test accuracy")
     accuracy = result.details["top1"]
     assert result.score == pytest.approx(result.max_score * accuracy / 1.5, abs=1e-6)
@@ -191,9 +206,17 @@ def test_retrain_mode_trains_in_the_sandbox_within_the_budget(tmp_path):
     extra = examples.prepare(path)
     (path / "model.pt").unlink()  # retraining does not need the checkpoint
     budget = 15.0
-    report = grade(RUBRIC, path, seed=0, only=["test accuracy"],
-                   options={"retrain": True, "time_budget_s": budget, "device": "cpu"}, **extra)
+    report = grade(
+        RUBRIC,
+        path,
+        seed=0,
+        only=["test accuracy"],
+        options={"retrain": True, "time_budget_s": budget, "device": "cpu"},
+        **extra,
+    )
     result = _result(report, "test accuracy")
     assert result.details.get("train_seconds") is not None, result.message
     assert result.details["train_seconds"] <= budget
     assert "train() took" in result.message and 0.0 <= result.details["top1"] <= 1.0
+    # a slice of the training split was kept away from train(); an honest model does as well on it
+    assert result.details["secret_slice"]["size"] > 0 and result.details["memorisation_suspected"] is False

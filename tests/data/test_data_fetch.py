@@ -31,11 +31,14 @@ def _manifest_with_synth_sums(folder, name):
 def test_verify_accepts_matching_files_and_names_the_first_bad_one(tmp_path):
     folder = write_synth("cifar10", tmp_path, n=30)
     manifest = _manifest_with_synth_sums(folder, "cifar10")
-    checksums.verify("cifar10", tmp_path, manifest)               # all match
+    checksums.verify("cifar10", tmp_path, manifest)  # all match
     (folder / "test_batch").write_bytes(b"truncated")
     (folder / "data_batch_3").unlink()
     found = checksums.problems("cifar10", tmp_path, manifest)
-    assert found == [f"{folder / 'data_batch_3'} is missing", f"{folder / 'test_batch'} has the wrong MD5 sum"]
+    assert found == [
+        f"{folder / 'data_batch_3'} is missing",
+        f"{folder / 'test_batch'} has the wrong MD5 sum",
+    ]
     with pytest.raises(ChecksumMismatch) as info:
         checksums.verify("cifar10", tmp_path, manifest)
     assert "data_batch_3" in str(info.value) and "1 more" in str(info.value) and "\n" not in str(info.value)
@@ -68,8 +71,10 @@ def test_fetch_downloads_extracts_and_verifies(tmp_path, monkeypatch):
     md5 = {p.name: calculate_md5(p) for p in folder.iterdir()}
     cls = torchvision.datasets.CIFAR10
     monkeypatch.setattr("torchvision.datasets.utils._get_redirect_url", lambda url, max_hops=3: url)
-    monkeypatch.setattr("torchvision.datasets.utils._urlretrieve",
-                        lambda url, filename, *a, **k: shutil.copyfile(archive, filename))
+    monkeypatch.setattr(
+        "torchvision.datasets.utils._urlretrieve",
+        lambda url, filename, *a, **k: shutil.copyfile(archive, filename),
+    )
     monkeypatch.setattr(cls, "tgz_md5", calculate_md5(archive))
     monkeypatch.setattr(cls, "train_list", [[f, md5[f]] for f, _ in cls.train_list])
     monkeypatch.setattr(cls, "test_list", [[f, md5[f]] for f, _ in cls.test_list])
@@ -80,8 +85,9 @@ def test_fetch_downloads_extracts_and_verifies(tmp_path, monkeypatch):
     fake = json.loads(json.dumps(load_manifest()))
     for item in fake["datasets"]["cifar10"]["files"]:
         item["md5"] = md5[item["filename"]]
-    monkeypatch.setattr("autograder.data.checksums.dataset_entry",
-                        lambda name, manifest=None: fake["datasets"]["cifar10"])
+    monkeypatch.setattr(
+        "autograder.data.checksums.dataset_entry", lambda name, manifest=None: fake["datasets"]["cifar10"]
+    )
     assert fetch("cifar10", tmp_path / "data") == tmp_path / "data" / "cifar-10-batches-py"
     assert len(cifar_dataset("cifar10", tmp_path / "data", train=True)) == 30
 
@@ -104,6 +110,8 @@ def test_synth_command_prints_one_line(tmp_path, capsys):
 def test_fetch_goes_by_default_where_the_grader_looks(tmp_path, monkeypatch, capsys):
     """Without --root: $AUTOGRADER_DATA if set, else the repository's source_data/,
     whatever the working directory (the a6 grader looks in the same places)."""
+    from autograder.checks.base import Context
+    from autograder.data.manifest import default_root
     from autograder.reference import REPOSITORY
     from autograder.rubrics import a6_cifar100
 
@@ -112,8 +120,10 @@ def test_fetch_goes_by_default_where_the_grader_looks(tmp_path, monkeypatch, cap
     monkeypatch.delenv("AUTOGRADER_DATA", raising=False)
     assert fetch_command("cifar100") == 1
     assert f"into {REPOSITORY / 'source_data'} through torchvision" in capsys.readouterr().out
-    assert a6_cifar100.SOURCE_DATA == REPOSITORY / "source_data"
+    assert default_root() == str(REPOSITORY / "source_data")
     monkeypatch.setenv("AUTOGRADER_DATA", str(tmp_path / "shared"))
     with pytest.raises(DownloadFailed, match=f"into {tmp_path / 'shared'}"):
         fetch("cifar100")
     assert not (tmp_path / "source_data").exists()
+    (tmp_path / "shared" / "cifar-100-python").mkdir(parents=True, exist_ok=True)  # where fetch put it
+    assert a6_cifar100.data_root(Context(sandbox=None, seed=0)) == tmp_path / "shared"

@@ -6,7 +6,13 @@ import pytest
 import torchvision
 
 from autograder.data.errors import UnknownDataset
-from autograder.data.manifest import canonical_name, dataset_entry, dataset_names, load_manifest, torchvision_class
+from autograder.data.manifest import (
+    canonical_name,
+    dataset_entry,
+    dataset_names,
+    load_manifest,
+    torchvision_class,
+)
 
 
 def test_manifest_lists_the_three_datasets():
@@ -16,8 +22,9 @@ def test_manifest_lists_the_three_datasets():
         assert {"name", "torchvision_class", "folder", "files", "num_classes"} <= set(entry)
 
 
-@pytest.mark.parametrize("name, cls", [("cifar10", torchvision.datasets.CIFAR10),
-                                       ("cifar100", torchvision.datasets.CIFAR100)])
+@pytest.mark.parametrize(
+    "name, cls", [("cifar10", torchvision.datasets.CIFAR10), ("cifar100", torchvision.datasets.CIFAR100)]
+)
 def test_cifar_checksums_match_torchvision(name, cls):
     entry = dataset_entry(name)
     assert torchvision_class(entry) is cls
@@ -34,8 +41,9 @@ def test_cifar_checksums_match_torchvision(name, cls):
 def test_mnist_checksums_match_torchvision():
     entry = dataset_entry("mnist")
     assert torchvision_class(entry) is torchvision.datasets.MNIST
-    assert [(item["filename"], item["md5"]) for item in entry["files"]] == \
-        [tuple(resource) for resource in torchvision.datasets.MNIST.resources]
+    assert [(item["filename"], item["md5"]) for item in entry["files"]] == [
+        tuple(resource) for resource in torchvision.datasets.MNIST.resources
+    ]
     assert entry["folder"] == "MNIST/raw"
 
 

@@ -13,8 +13,14 @@ import torchvision
 from torchvision import transforms
 
 from autograder.data.errors import DataError, DatasetMissing
-from autograder.data.load import (cifar_dataset, dataset_arrays, dataset_class, is_synth, mnist_dataset,
-                                  synth_checksums)
+from autograder.data.load import (
+    cifar_dataset,
+    dataset_arrays,
+    dataset_class,
+    is_synth,
+    mnist_dataset,
+    synth_checksums,
+)
 from autograder.data.synth import SYNTH_MARKER, write_synth
 
 
@@ -27,9 +33,13 @@ def root(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("name, cls, n_train, n_test, classes", [
-    ("cifar10", torchvision.datasets.CIFAR10, 500, 100, 10),
-    ("cifar100", torchvision.datasets.CIFAR100, 400, 200, 100)])
+@pytest.mark.parametrize(
+    "name, cls, n_train, n_test, classes",
+    [
+        ("cifar10", torchvision.datasets.CIFAR10, 500, 100, 10),
+        ("cifar100", torchvision.datasets.CIFAR100, 400, 200, 100),
+    ],
+)
 def test_cifar_synth_loads_with_torchvision(root, name, cls, n_train, n_test, classes):
     assert is_synth(name, root)
     for train, n in ((True, n_train), (False, n_test)):
@@ -39,7 +49,7 @@ def test_cifar_synth_loads_with_torchvision(root, name, cls, n_train, n_test, cl
         labels = np.asarray(dataset.targets)
         assert labels.min() >= 0 and labels.max() < classes
         counts = np.bincount(labels, minlength=classes)
-        assert counts.max() - counts.min() <= 1           # balanced
+        assert counts.max() - counts.min() <= 1  # balanced
         assert len(dataset.classes) == classes
         image, label = dataset[0]
         assert image.size == (32, 32) and image.mode == "RGB" and label == labels[0]
@@ -78,8 +88,12 @@ def test_mnist_synth_loads_with_torchvision(root):
         counts = np.bincount(dataset.targets.numpy(), minlength=10)
         assert counts.max() - counts.min() <= 1
     raw = root / "MNIST" / "raw"
-    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"):
+    for stem in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         assert gzip.decompress((raw / f"{stem}.gz").read_bytes()) == (raw / stem).read_bytes()
     tensor = transforms.ToTensor()(mnist_dataset(root)[0][0])
     assert tensor.shape == (1, 28, 28) and tensor.dtype == torch.float32
@@ -130,6 +144,7 @@ def test_write_synth_refuses_to_overwrite_real_files(tmp_path):
 
 def test_synth_classes_are_learnable(root):
     """A linear classifier on 8x8-pooled pixels clearly beats chance on the test split."""
+
     def features(train):
         images, labels = dataset_arrays("cifar10", root, train)
         x = torch.from_numpy(images).permute(0, 3, 1, 2).double() / 255

@@ -1,10 +1,13 @@
-"""a5_cifar10 routines that run inside the worker, next to the student's code.
+"""a5_cifar10 situations and the worker tasks that put the student's functions in them.
 
-Each task builds a fixed situation (a small model from a seed, a loader, a
-CIFAR-10 folder written from the grader's arrays), calls the student's
-functions in it, and returns plain arrays and numbers; the grader compares
-them with the reference's, which it computes by running the same builders
-(``run_*`` below) with the reference functions in its own process.
+A situation is built from a seed by trusted code (a small probe model, a loader,
+the fit scenario); the worker runs the student's function in it and the task
+returns what came out as plain arrays and numbers, never a verdict. The grader
+builds the same situation with the reference functions in its own process for
+the expected values, and evaluates the returned weights of probe models itself
+(``autograder/rubrics/a5_cifar10/``). Everything a task returns is the
+student's claim: code in the worker, this module included, counts as student
+code (a submission can replace these functions at import).
 
 Training probes use float64 models and batches so that the expected values
 are the same on every machine; the student's functions receive them as any
@@ -16,18 +19,24 @@ model and loader.
 - :func:`cifarnet_report`: parameter count, parametrised layers in execution
   order, logits with given weights, dropout behaviour of ``CifarNet``;
 - :func:`evaluate_report`, :func:`train_epoch_report`, :func:`fit_report`,
-  :func:`overfit_report`: the training functions on probe models.
+  :func:`overfit_report`: the training functions on probe models, with the
+  probes' weights afterwards.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograder.sandbox.tasks.cifar_files import TorchvisionAccepts, md5
 from autograder.sandbox.worker import student_module
+
+if TYPE_CHECKING:
+    import torch
+    from torch.utils.data import DataLoader
 
 DATA_DIR = "a5_data"
 CHECKPOINT = "a5_best_checkpoint.pt"
@@ -36,19 +45,25 @@ FIT_CLASSES = 4
 
 
 # -- trusted builders (also used by the grader with the reference) --------------------
-def probe_net(seed: int, dropout: float = 0.0):
+def probe_net(seed: int, dropout: float = 0.0) -> torch.nn.Module:
     """A small float64 net with batchnorm and dropout: (N, 3, 8, 8) -> (N, 5)."""
     import torch
     from torch import nn
 
     torch.manual_seed(seed)
-    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                        nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Dropout(dropout),
-                        nn.Linear(16, PROBE_CLASSES))
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(16, PROBE_CLASSES),
+    )
     return net.double()
 
 
-def probe_loader(seed: int, n: int, batch_size: int):
+def probe_loader(seed: int, n: int, batch_size: int) -> DataLoader:
     """An unshuffled DataLoader of n float64 images (3, 8, 8) with labels in [0, 5)."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
@@ -59,44 +74,35 @@ def probe_loader(seed: int, n: int, batch_size: int):
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
 
 
-def state_arrays(model) -> dict:
+def state_arrays(model: torch.nn.Module) -> dict[str, np.ndarray]:
     """{name: float64 array} of a model's state_dict (parameters and buffers)."""
-    return {k: v.detach().cpu().double().numpy().copy() if v.is_floating_point()
-            else v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
+    return {
+        k: v.detach().cpu().double().numpy().copy()
+        if v.is_floating_point()
+        else v.detach().cpu().numpy().copy()
+        for k, v in model.state_dict().items()
+    }
 
 
 def _metrics(value, function: str) -> dict:
     """{"loss": float, "accuracy": float} from what a training function returned."""
     if not isinstance(value, dict) or not {"loss", "accuracy"} <= set(value):
-        raise TypeError(f"{function} should return a dict with keys 'loss' and 'accuracy', "
-                        f"got {type(value).__name__}"
-                        + (f" with keys {sorted(map(str, value))}" if isinstance(value, dict) else ""))
+        raise TypeError(
+            f"{function} should return a dict with keys 'loss' and 'accuracy', "
+            f"got {type(value).__name__}"
+            + (f" with keys {sorted(map(str, value))}" if isinstance(value, dict) else "")
+        )
     try:
         return {"loss": float(value["loss"]), "accuracy": float(value["accuracy"])}
     except (TypeError, ValueError, RuntimeError):
         raise TypeError(f"{function}'s 'loss' and 'accuracy' should be numbers") from None
 
 
-def _trusted_eval(model, loader) -> dict:
-    """Loss and accuracy in eval mode without gradients, computed here."""
-    import torch
-    import torch.nn.functional as F
-
-    model.eval()
-    total, correct, count = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            logits = model(x)
-            total += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += int((logits.argmax(1) == y).sum())
-            count += len(y)
-    return {"loss": total / count, "accuracy": correct / count}
-
-
 # (samples, batch size) of the probe loaders: the last batch is short, so that a mean of
 # batch means differs from the mean over samples
 EVAL_PROBE = (37, 8)
 EPOCH_PROBE = (45, 12)
+OVERFIT_BATCH, OVERFIT_CLASSES = 16, 10
 
 
 def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = EVAL_PROBE[1]) -> dict:
@@ -105,7 +111,8 @@ def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = 
     Returns {"first", "second": metrics; "modes": training flags seen in the
     forward passes; "grad_enabled": torch.is_grad_enabled() in them;
     "grads_created": whether any parameter has a .grad afterwards;
-    "running_stats_changed": whether batchnorm's running mean moved}.
+    "weights": the probe's state arrays afterwards (batchnorm's running
+    statistics move if evaluate runs the model in training mode)}.
     """
     import torch
 
@@ -118,18 +125,29 @@ def run_evaluate(evaluate, seed: int, n: int = EVAL_PROBE[0], batch_size: int = 
         grad_enabled.append(bool(torch.is_grad_enabled()))
 
     model.register_forward_hook(record)
-    running = model[1].running_mean.clone()
     loader = probe_loader(seed + 1, n, batch_size)
     torch.manual_seed(seed + 2)
     first = _metrics(evaluate(model, loader, "cpu"), "evaluate")
     second = _metrics(evaluate(model, loader, "cpu"), "evaluate")
-    return {"first": first, "second": second, "modes": modes, "grad_enabled": grad_enabled,
-            "grads_created": any(p.grad is not None for p in model.parameters()),
-            "running_stats_changed": not torch.equal(model[1].running_mean, running)}
+    return {
+        "first": first,
+        "second": second,
+        "modes": modes,
+        "grad_enabled": grad_enabled,
+        "grads_created": any(p.grad is not None for p in model.parameters()),
+        "weights": state_arrays(model),
+    }
 
 
-def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_size: int = EPOCH_PROBE[1],
-                    lr: float = 0.1, momentum: float = 0.9, gamma: float | None = None) -> dict:
+def run_train_epoch(
+    train_one_epoch,
+    seed: int,
+    n: int = EPOCH_PROBE[0],
+    batch_size: int = EPOCH_PROBE[1],
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    gamma: float | None = None,
+) -> dict:
     """One call of ``train_one_epoch`` on a probe net that starts in eval mode.
 
     SGD(lr, momentum) and, when ``gamma`` is given, StepLR(step_size=1, gamma)
@@ -147,8 +165,12 @@ def run_train_epoch(train_one_epoch, seed: int, n: int = EPOCH_PROBE[0], batch_s
         kwargs["scheduler"] = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=gamma)
     torch.manual_seed(seed + 2)
     metrics = _metrics(train_one_epoch(model, loader, optimizer, "cpu", **kwargs), "train_one_epoch")
-    return {"weights": state_arrays(model), "metrics": metrics,
-            "lr": float(optimizer.param_groups[0]["lr"]), "training": bool(model.training)}
+    return {
+        "weights": state_arrays(model),
+        "metrics": metrics,
+        "lr": float(optimizer.param_groups[0]["lr"]),
+        "training": bool(model.training),
+    }
 
 
 class SwitchingLoader:
@@ -159,16 +181,19 @@ class SwitchingLoader:
     accuracy therefore peaks after the first epoch and falls afterwards.
     """
 
-    def __init__(self, model, x, y, classes: int, batch_size: int):
+    def __init__(
+        self, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, classes: int, batch_size: int
+    ):
         from torch.utils.data import DataLoader, TensorDataset
 
-        self.model, self.trained, self.snapshot = model, 0, None
+        self.model, self.trained = model, 0
+        self.snapshot: torch.Tensor | None = None
         self.right = DataLoader(TensorDataset(x, y), batch_size=batch_size)
         self.wrong = DataLoader(TensorDataset(x, (y + 1) % classes), batch_size=batch_size)
         self.dataset = self.right.dataset
         self.batch_size = batch_size
 
-    def _weights(self):
+    def _weights(self) -> torch.Tensor:
         import torch
 
         return torch.cat([p.detach().reshape(-1).clone() for p in self.model.parameters()])
@@ -182,11 +207,11 @@ class SwitchingLoader:
         self.snapshot = now
         return iter(self.right if self.trained == 0 else self.wrong)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.right)
 
 
-def fit_scenario(seed: int):
+def fit_scenario(seed: int) -> tuple[torch.nn.Module, SwitchingLoader, DataLoader]:
     """(model, train_loader, val_loader): a float64 MLP on class clusters of (3, 8, 8) inputs."""
     import torch
     from torch import nn
@@ -211,8 +236,10 @@ def fit_scenario(seed: int):
 def _history(value, epochs: int) -> dict:
     keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
     if not isinstance(value, dict) or not set(keys) <= set(value):
-        raise TypeError(f"fit should return a history dict with keys {', '.join(keys)}, got "
-                        + (f"keys {sorted(map(str, value))}" if isinstance(value, dict) else type(value).__name__))
+        raise TypeError(
+            f"fit should return a history dict with keys {', '.join(keys)}, got "
+            + (f"keys {sorted(map(str, value))}" if isinstance(value, dict) else type(value).__name__)
+        )
     out = {}
     for key in keys:
         try:
@@ -225,11 +252,12 @@ def _history(value, epochs: int) -> dict:
 
 
 def run_fit(fit, seed: int, epochs: int = 4, lr: float = 0.05, checkpoint_path: str | None = None) -> dict:
-    """``fit`` on the switching scenario; the final model and checkpoint evaluated here.
+    """``fit`` on the switching scenario (:func:`fit_scenario`).
 
-    Returns {"history", "final": metrics of the model after fit, "checkpoint":
-    None or {"matches": equals the final state_dict, "metrics": of a fresh
-    model loaded from it} or a string saying what is wrong with the file}.
+    Returns {"history": the four lists fit returned, "weights": the model's
+    state arrays after fit, "checkpoint": None, the state arrays of the file
+    fit wrote at ``checkpoint_path`` (read with torch.load(weights_only=True)),
+    or a string saying why it could not be read}.
     """
     import torch
 
@@ -237,15 +265,17 @@ def run_fit(fit, seed: int, epochs: int = 4, lr: float = 0.05, checkpoint_path: 
     if checkpoint_path and os.path.exists(checkpoint_path):
         os.remove(checkpoint_path)
     torch.manual_seed(seed + 1)
-    history = _history(fit(model, train, val, epochs=epochs, lr=lr, device="cpu",
-                           checkpoint_path=checkpoint_path), epochs)
-    result = {"history": history, "final": _trusted_eval(model, val), "checkpoint": None}
+    history = _history(
+        fit(model, train, val, epochs=epochs, lr=lr, device="cpu", checkpoint_path=checkpoint_path), epochs
+    )
+    result: dict[str, Any] = {"history": history, "weights": state_arrays(model), "checkpoint": None}
     if checkpoint_path:
-        result["checkpoint"] = _checkpoint(checkpoint_path, model, seed, val)
+        result["checkpoint"] = _checkpoint_arrays(checkpoint_path)
     return result
 
 
-def _checkpoint(path: str, model, seed: int, val):
+def _checkpoint_arrays(path: str) -> dict | str:
+    """The tensors of a saved state_dict as arrays, or what is wrong with the file."""
     import torch
 
     if not os.path.isfile(path):
@@ -253,20 +283,23 @@ def _checkpoint(path: str, model, seed: int, val):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one message
-        return (f"the checkpoint could not be loaded with torch.load(weights_only=True) "
-                f"({type(exc).__name__}); save model.state_dict() with torch.save")
-    current = model.state_dict()
-    if not isinstance(state, dict) or set(state) != set(current) or \
-            not all(isinstance(v, torch.Tensor) and v.shape == current[k].shape for k, v in state.items()):
+        return (
+            f"the checkpoint could not be loaded with torch.load(weights_only=True) "
+            f"({type(exc).__name__}); save model.state_dict() with torch.save"
+        )
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         return "the checkpoint is not the model's state_dict (save model.state_dict() with torch.save)"
-    fresh, _, _ = fit_scenario(seed)
-    fresh.load_state_dict(state)
-    return {"matches": all(torch.equal(state[k].to(current[k].dtype), current[k]) for k in current),
-            "metrics": _trusted_eval(fresh, val)}
+    return {
+        k: v.detach().cpu().double().numpy() if v.is_floating_point() else v.detach().cpu().numpy()
+        for k, v in state.items()
+    }
 
 
-def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray,
-                   weights: list | None = None) -> dict:
+def probe_cifarnet(
+    cls, num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray, weights: list | None = None
+) -> dict:
     """Build ``cls(num_classes, batchnorm, dropout)`` and describe it.
 
     x: float64 (N, 3, 32, 32). weights: arrays for the parameters of the
@@ -274,8 +307,9 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
     registration order: weight, then bias). Returns {"parameters": trainable
     count, "layers": type names of the parametrised layers in execution
     order, "shapes": their parameter shapes, "logits": float64 (N, C) in eval
-    mode (with ``weights`` loaded when given), "train_varies": whether two
-    training-mode forward passes differ}.
+    mode with ``weights`` loaded (None when they do not fit the layers; the
+    network's own initial weights without ``weights``), "train_varies":
+    whether two training-mode forward passes differ}.
     """
     import torch
     from torch import nn
@@ -293,8 +327,7 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
         if all(module is not seen for seen in order):
             order.append(module)
 
-    hooks = [m.register_forward_hook(record) for m in net.modules()
-             if list(m.parameters(recurse=False))]
+    hooks = [m.register_forward_hook(record) for m in net.modules() if list(m.parameters(recurse=False))]
     with torch.no_grad():
         out = net(inputs)
     for hook in hooks:
@@ -306,20 +339,25 @@ def probe_cifarnet(cls, num_classes: int, batchnorm: bool, dropout: float, x: np
     if weights is not None:
         flat = [p for m in order for p in m.parameters(recurse=False)]
         if [list(p.shape) for p in flat] != [list(np.shape(w)) for w in weights]:
-            raise ValueError("CifarNet's layers have other parameter shapes than SPEC's network "
-                             f"(in execution order: {', '.join(layers)})")
-        with torch.no_grad():
-            for p, w in zip(flat, weights):
-                p.copy_(torch.from_numpy(np.asarray(w, dtype=np.float64)))
-            out = net(inputs)
+            out = None
+        else:
+            with torch.no_grad():
+                for p, w in zip(flat, weights):
+                    p.copy_(torch.from_numpy(np.asarray(w, dtype=np.float64)))
+                out = net(inputs)
     with torch.no_grad():
         net.train()
         torch.manual_seed(1)
         first = net(inputs)
         second = net(inputs)
-    return {"parameters": count, "layers": layers, "shapes": shapes,
-            "logits": out.detach().numpy().astype(np.float64), "output_shape": list(out.shape),
-            "train_varies": not torch.equal(first, second)}
+    return {
+        "parameters": count,
+        "layers": layers,
+        "shapes": shapes,
+        "logits": None if out is None else out.detach().numpy().astype(np.float64),
+        "output_shape": list(first.shape),
+        "train_varies": not torch.equal(first, second),
+    }
 
 
 # -- writing a CIFAR-10 folder in the worker ------------------------------------------
@@ -334,14 +372,23 @@ def write_cifar10(root: str, x_train, y_train, x_test, y_test) -> dict:
 
     files = {}
     for number, index in enumerate(np.array_split(np.arange(len(y_train)), 5), start=1):
-        files[f"data_batch_{number}"] = {"batch_label": f"training batch {number} of 5",
-                                         "labels": [int(v) for v in y_train[index]],
-                                         "data": rows(x_train[index]),
-                                         "filenames": [f"train_{i:06d}.png" for i in index]}
-    files["test_batch"] = {"batch_label": "testing batch 1 of 1", "labels": [int(v) for v in y_test],
-                           "data": rows(x_test), "filenames": [f"test_{i:06d}.png" for i in range(len(y_test))]}
-    files["batches.meta"] = {"num_cases_per_batch": len(y_train) // 5, "num_vis": 3072,
-                             "label_names": [f"class_{k}" for k in range(10)]}
+        files[f"data_batch_{number}"] = {
+            "batch_label": f"training batch {number} of 5",
+            "labels": [int(v) for v in y_train[index]],
+            "data": rows(x_train[index]),
+            "filenames": [f"train_{i:06d}.png" for i in index],
+        }
+    files["test_batch"] = {
+        "batch_label": "testing batch 1 of 1",
+        "labels": [int(v) for v in y_test],
+        "data": rows(x_test),
+        "filenames": [f"test_{i:06d}.png" for i in range(len(y_test))],
+    }
+    files["batches.meta"] = {
+        "num_cases_per_batch": len(y_train) // 5,
+        "num_vis": 3072,
+        "label_names": [f"class_{k}" for k in range(10)],
+    }
     for name, entry in files.items():
         with open(os.path.join(folder, name), "wb") as handle:
             pickle.dump(entry, handle, protocol=2)
@@ -354,16 +401,22 @@ def _collect(loader, what: str) -> tuple[np.ndarray, np.ndarray, list]:
 
     images, labels, sizes = [], [], []
     for batch in loader:
-        if not isinstance(batch, (tuple, list)) or len(batch) != 2 or \
-                not all(isinstance(t, torch.Tensor) for t in batch):
+        if (
+            not isinstance(batch, (tuple, list))
+            or len(batch) != 2
+            or not all(isinstance(t, torch.Tensor) for t in batch)
+        ):
             raise TypeError(f"the {what} loader should yield (images, labels) pairs of tensors")
         x, y = batch
         if x.dim() != 4 or tuple(x.shape[1:]) != (3, 32, 32):
-            raise ValueError(f"the {what} loader yields images of shape {tuple(x.shape)}, "
-                             "expected (batch, 3, 32, 32)")
+            raise ValueError(
+                f"the {what} loader yields images of shape {tuple(x.shape)}, expected (batch, 3, 32, 32)"
+            )
         images.append(x.detach().cpu().numpy())
         labels.append(y.detach().cpu().numpy().astype(np.int64))
-        sizes.append([int(x.shape[0]), str(x.dtype).replace("torch.", ""), str(y.dtype).replace("torch.", "")])
+        sizes.append(
+            [int(x.shape[0]), str(x.dtype).replace("torch.", ""), str(y.dtype).replace("torch.", "")]
+        )
     if not images:
         return np.zeros((0, 3, 32, 32), dtype=np.float32), np.zeros(0, dtype=np.int64), sizes
     return np.concatenate(images), np.concatenate(labels), sizes
@@ -393,8 +446,11 @@ def transform_report(mean: list, std: list, images: np.ndarray, seeds: list) -> 
         return out.detach().numpy()
 
     result = {}
-    for key, kwargs in (("eval", {"train": False}), ("eval_augment", {"train": False, "augment": True}),
-                        ("train_plain", {"train": True, "augment": False})):
+    for key, kwargs in (
+        ("eval", {"train": False}),
+        ("eval_augment", {"train": False, "augment": True}),
+        ("train_plain", {"train": True, "augment": False}),
+    ):
         call = "build_transforms(mean, std, " + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
         transform = build(list(mean), list(std), **kwargs)
         result[key] = np.stack([apply(transform, image, call) for image in pil])
@@ -408,8 +464,16 @@ def transform_report(mean: list, std: list, images: np.ndarray, seeds: list) -> 
     return result
 
 
-def loader_report(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
-                  batch_size: int, val_fraction: float, seed: int, other_seed: int) -> dict:
+def loader_report(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    batch_size: int,
+    val_fraction: float,
+    seed: int,
+    other_seed: int,
+) -> dict:
     """Write the arrays as ./a5_data/cifar-10-batches-py and run make_loaders on it.
 
     Calls make_loaders(root, batch_size, val_fraction, augment=True, seed),
@@ -433,13 +497,20 @@ def loader_report(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     for loaders in (first, again, plain, other):
         if not isinstance(loaders, tuple) or len(loaders) != 3:
             raise TypeError("make_loaders should return a tuple (train, val, test) of three loaders")
-    report = {}
-    for key, loader, what in (("test", first[2], "test"), ("test_again", first[2], "test"),
-                              ("val", first[1], "validation"), ("val_again", again[1], "validation"),
-                              ("val_other", other[1], "validation"), ("train", first[0], "training"),
-                              ("train_plain", plain[0], "training"), ("test_of_again", again[2], "test"),
-                              ("test_of_plain", plain[2], "test"), ("test_of_other", other[2], "test"),
-                              ("val_of_plain", plain[1], "validation")):
+    report: dict[str, Any] = {}
+    for key, loader, what in (
+        ("test", first[2], "test"),
+        ("test_again", first[2], "test"),
+        ("val", first[1], "validation"),
+        ("val_again", again[1], "validation"),
+        ("val_other", other[1], "validation"),
+        ("train", first[0], "training"),
+        ("train_plain", plain[0], "training"),
+        ("test_of_again", again[2], "test"),
+        ("test_of_plain", plain[2], "test"),
+        ("test_of_other", other[2], "test"),
+        ("val_of_plain", plain[1], "validation"),
+    ):
         images, labels, sizes = _collect(loader, what)
         report[key] = images
         report[key + "_labels"] = labels
@@ -448,8 +519,9 @@ def loader_report(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     return report
 
 
-def cifarnet_report(num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray,
-                    weights: list | None = None) -> dict:
+def cifarnet_report(
+    num_classes: int, batchnorm: bool, dropout: float, x: np.ndarray, weights: list | None = None
+) -> dict:
     """:func:`probe_cifarnet` of the student's ``model.CifarNet``."""
     return probe_cifarnet(student_module("model").CifarNet, num_classes, batchnorm, dropout, x, weights)
 
@@ -459,17 +531,14 @@ def evaluate_report(seed: int) -> dict:
     return run_evaluate(student_module("train").evaluate, seed)
 
 
-def train_epoch_report(seed: int, gamma: float | None = None, runs: int = 2) -> dict:
-    """:func:`run_train_epoch` with the student's ``train.train_one_epoch``, ``runs`` times.
+def train_epoch_report(seed: int, gamma: float | None = None) -> dict:
+    """:func:`run_train_epoch` with the student's ``train.train_one_epoch``, twice.
 
-    Returns the first run's result and "repeatable": whether every run ended
-    with the same weights.
+    Returns the first run's result and "weights_again", the weights of the second.
     """
     train_one_epoch = student_module("train").train_one_epoch
-    results = [run_train_epoch(train_one_epoch, seed, gamma=gamma) for _ in range(runs)]
-    first = results[0]
-    first["repeatable"] = all(np.array_equal(first["weights"][k], r["weights"][k])
-                              for r in results[1:] for k in first["weights"])
+    first = run_train_epoch(train_one_epoch, seed, gamma=gamma)
+    first["weights_again"] = run_train_epoch(train_one_epoch, seed, gamma=gamma)["weights"]
     return first
 
 
@@ -478,32 +547,39 @@ def fit_report(seed: int, epochs: int = 4, lr: float = 0.05) -> dict:
     return run_fit(student_module("train").fit, seed, epochs=epochs, lr=lr, checkpoint_path=CHECKPOINT)
 
 
-def overfit_report(seed: int, n: int = 16, max_steps: int = 40, lr: float = 1e-3) -> dict:
-    """The student's CifarNet and train_one_epoch on one batch of n random images.
+def overfit_probe(seed: int) -> torch.nn.Module:
+    """A float64 MLP (N, 3, 8, 8) -> (N, 10) with 12,938 parameters and no buffers."""
+    import torch
+    from torch import nn
 
-    Adam(lr) over a loader holding that one batch; after every call of
-    train_one_epoch the predictions (eval mode, no gradients, computed here)
-    are recorded, stopping early once all are right. Returns
-    {"labels": int64 (n,), "predictions": int64 (steps, n)}.
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(192, 64), nn.ReLU(), nn.Linear(64, OVERFIT_CLASSES)).double()
+
+
+def overfit_batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images float64 (16, 3, 8, 8), labels int64 (16,) in [0, 10)): the batch to memorise."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed + 1)
+    x = torch.randn(OVERFIT_BATCH, 3, 8, 8, generator=g, dtype=torch.float64)
+    return x, torch.randint(0, OVERFIT_CLASSES, (OVERFIT_BATCH,), generator=g)
+
+
+def overfit_report(seed: int, steps: int = 20, lr: float = 1e-3) -> dict:
+    """The student's train_one_epoch, ``steps`` times, on one batch with Adam(lr).
+
+    The model is :func:`overfit_probe` and the loader holds :func:`overfit_batch`;
+    returns {"weights": the probe's state arrays afterwards}: the grader
+    measures what the probe learned.
     """
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    modules = student_module("model"), student_module("train")
-    torch.manual_seed(seed)
-    net = modules[0].CifarNet(num_classes=10)
-    g = torch.Generator().manual_seed(seed + 1)
-    x = torch.randn(n, 3, 32, 32, generator=g)
-    y = torch.arange(n) % 10
-    loader = DataLoader(TensorDataset(x, y), batch_size=n)
+    train_one_epoch = student_module("train").train_one_epoch
+    net = overfit_probe(seed)
+    loader = DataLoader(TensorDataset(*overfit_batch(seed)), batch_size=OVERFIT_BATCH)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    predictions = []
-    for _ in range(max_steps):
-        modules[1].train_one_epoch(net, loader, optimizer, "cpu")
-        net.eval()
-        with torch.no_grad():
-            predicted = net(x).argmax(1)
-        predictions.append(predicted.numpy().astype(np.int64))
-        if bool((predicted == y).all()):
-            break
-    return {"labels": y.numpy().astype(np.int64), "predictions": np.stack(predictions)}
+    torch.manual_seed(seed + 2)
+    for _ in range(steps):
+        train_one_epoch(net, loader, optimizer, "cpu")
+    return {"weights": state_arrays(net)}

@@ -1,18 +1,23 @@
 """a6_cifar100 routines that run inside the worker, next to the student's code.
 
-The grader sends images (uint8 arrays) and gets back logits (float32 arrays)
-and short messages; it computes every accuracy itself. Nothing here sees a
-test label, and the worker never unpickles anything but through
-``torch.load(..., weights_only=True)``, which refuses every Python object
-that is not a tensor, a container of tensors or a plain value.
+The grader sends images (uint8 arrays) and gets back logits (float32 arrays),
+weights and short messages; it keeps every label, measures every clock and
+computes every accuracy itself (``autograder/checks/trained_model.py``). This
+module counts as student code: a submission can replace its functions at
+import, and gains nothing by it. The worker never unpickles anything but
+through ``torch.load(..., weights_only=True)``, which refuses every Python
+object that is not a tensor, a container of tensors or a plain value.
 
 - :func:`probe_model`: build ``challenge.build_model()`` and run it on a batch
   in training and in evaluation mode.
 - :func:`checkpoint_logits`: load ``model.pt`` into a fresh ``build_model()``
   and return its logits for the grader's images.
-- :func:`train_and_predict`: write the grader's training images in
-  torchvision's CIFAR-100 format, run the student's ``train()`` under its time
-  budget, and return the trained module's logits for the grader's images.
+- :func:`write_training_split`: write the grader's training images in
+  torchvision's CIFAR-100 format (the test split a blank placeholder).
+- :func:`train_weights`: run the student's ``train()`` on them and return the
+  trained module's weights (the grader times the whole request).
+- :func:`weights_logits`: in a fresh worker, load weights into a fresh
+  ``build_model()`` and return its logits for the grader's images.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograder.sandbox.tasks.cifar_files import TorchvisionAccepts, md5
 from autograder.sandbox.worker import student_module
+
+if TYPE_CHECKING:
+    import torch
 
 MODULE = "challenge"
 CHECKPOINT = "model.pt"
@@ -33,7 +41,7 @@ DATA_DIR = "a6_data"
 _SAVE_HINT = "save it with torch.save(model.state_dict(), 'model.pt')"
 
 
-def _device(name: str):
+def _device(name: str) -> torch.device:
     import torch
 
     if name == "auto":
@@ -52,7 +60,7 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _fresh_model():
+def _fresh_model() -> torch.nn.Module:
     """``challenge.build_model()``, checked to be an nn.Module."""
     import torch
 
@@ -82,7 +90,7 @@ def probe_model(images: np.ndarray, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     model = _fresh_model()
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-    result = {"parameters": int(sum(p.numel() for p in model.parameters()))}
+    result: dict[str, Any] = {"parameters": int(sum(p.numel() for p in model.parameters()))}
     with torch.no_grad():
         model.train()
         result["train"] = _as_output(model(x))
@@ -105,30 +113,43 @@ def _load_state_dict(path: str) -> tuple[dict | None, str]:
     except pickle.UnpicklingError as exc:
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         what = f" ({found.group(1)})" if found else ""
-        return None, (f"{CHECKPOINT} is not a plain state_dict: it holds pickled Python objects{what} that "
-                      "torch.load(weights_only=True) refuses, so it was not loaded and nothing in it ran; "
-                      "save only the weights, with torch.save(model.state_dict(), 'model.pt')")
+        return None, (
+            f"{CHECKPOINT} is not a plain state_dict: it holds pickled Python objects{what} that "
+            "torch.load(weights_only=True) refuses, so it was not loaded and nothing in it ran; "
+            "save only the weights, with torch.save(model.state_dict(), 'model.pt')"
+        )
     except Exception as exc:  # noqa: BLE001 - a corrupt file may fail anywhere in the loader
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         return None, f"{CHECKPOINT} could not be read as a torch checkpoint ({first}); {_SAVE_HINT}"
     if not isinstance(state, dict):
         return None, f"{CHECKPOINT} holds {_describe(state)}, not a state_dict; {_SAVE_HINT}"
-    bad = [key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)]
+    bad = [
+        key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)
+    ]
     if bad:
         keys = ", ".join(repr(k) for k in list(state)[:5])
-        return None, (f"{CHECKPOINT} holds a dict whose entries are not all tensors (keys {keys}...): a "
-                      f"state_dict maps parameter names to tensors; {_SAVE_HINT}")
+        return None, (
+            f"{CHECKPOINT} holds a dict whose entries are not all tensors (keys {keys}...): a "
+            f"state_dict maps parameter names to tensors; {_SAVE_HINT}"
+        )
     return state, ""
 
 
-def _mismatch(model, state: dict, subject: str = CHECKPOINT,
-              advice: str = "save the state_dict of the model that build_model() builds") -> str:
+def _mismatch(
+    model: torch.nn.Module,
+    state: dict,
+    subject: str = CHECKPOINT,
+    advice: str = "save the state_dict of the model that build_model() builds",
+) -> str:
     """Why ``state`` does not fit ``model`` ('' when it does)."""
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    resized = [f"{k} {tuple(state[k].shape)} in the file vs {tuple(expected[k].shape)} in the model"
-               for k in expected if k in state and state[k].shape != expected[k].shape]
+    resized = [
+        f"{k} {tuple(state[k].shape)} in the file vs {tuple(expected[k].shape)} in the model"
+        for k in expected
+        if k in state and state[k].shape != expected[k].shape
+    ]
     parts = []
     if missing:
         parts.append(f"{len(missing)} entries of build_model() are missing from the file (e.g. {missing[0]})")
@@ -149,13 +170,19 @@ def _logits(model, images: np.ndarray, batch_size: int, device) -> np.ndarray | 
     out = []
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            chunk = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size]))
+            chunk = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size]))
             x = chunk.to(device).permute(0, 3, 1, 2).float().div(255.0)
             value = model(x)
-            if not isinstance(value, torch.Tensor) or value.dim() != 2 or value.shape[0] != len(chunk) \
-                    or not value.is_floating_point():
-                return (f"the model should map a batch of {len(chunk)} images to logits of shape "
-                        f"({len(chunk)}, 100); it returned {_describe(value)}")
+            if (
+                not isinstance(value, torch.Tensor)
+                or value.dim() != 2
+                or value.shape[0] != len(chunk)
+                or not value.is_floating_point()
+            ):
+                return (
+                    f"the model should map a batch of {len(chunk)} images to logits of shape "
+                    f"({len(chunk)}, 100); it returned {_describe(value)}"
+                )
             out.append(value.float().cpu())
     return torch.cat(out).numpy()
 
@@ -169,7 +196,7 @@ def checkpoint_logits(images: np.ndarray, batch_size: int = 250, device: str = "
     import torch
 
     state, problem = _load_state_dict(CHECKPOINT)
-    if problem:
+    if state is None:
         return {"problem": problem}
     torch.manual_seed(0)
     model = _fresh_model()
@@ -201,9 +228,13 @@ def _write_cifar100(root: str, images: np.ndarray, labels: np.ndarray, class_nam
     blank = np.zeros((10, 32, 32, 3), dtype=np.uint8)
     splits = {"train": (images, labels), "test": (blank, np.zeros(10, dtype=np.int64))}
     for name, (x, y) in splits.items():
-        entry = {"filenames": [f"{name}_{i:06d}.png" for i in range(len(y))],
-                 "batch_label": f"{name} batch", "fine_labels": [int(v) for v in y],
-                 "coarse_labels": [int(v) // 5 for v in y], "data": rows(x)}
+        entry = {
+            "filenames": [f"{name}_{i:06d}.png" for i in range(len(y))],
+            "batch_label": f"{name} batch",
+            "fine_labels": [int(v) for v in y],
+            "coarse_labels": [int(v) // 5 for v in y],
+            "data": rows(x),
+        }
         with open(os.path.join(folder, name), "wb") as handle:
             pickle.dump(entry, handle, protocol=2)
     meta = {"fine_label_names": list(class_names), "coarse_label_names": [f"coarse_{k}" for k in range(20)]}
@@ -212,39 +243,55 @@ def _write_cifar100(root: str, images: np.ndarray, labels: np.ndarray, class_nam
     return {name: md5(os.path.join(folder, name)) for name in ("train", "test", "meta")}
 
 
-def train_and_predict(train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
-                      time_budget_s: float, device: str = "cpu", seed: int = 0,
-                      class_names: list | None = None, batch_size: int = 250) -> dict:
-    """Run ``challenge.train`` on the given training split, then predict.
+def write_training_split(images: np.ndarray, labels: np.ndarray, class_names: list) -> dict:
+    """Write uint8 images (N, 32, 32, 3) and int labels (N,) as ./a6_data/cifar-100-python.
 
-    train_images: uint8 (N, 32, 32, 3); train_labels: int (N,); test_images:
-    uint8 (M, 32, 32, 3). The split is written under ./a6_data in torchvision's
-    CIFAR-100 format and ``train("a6_data", device, time_budget_s, seed)`` is
-    timed. Returns {"seconds": wall-clock seconds of train(), "problem": "" or
-    one sentence, "logits": float32 (M, C) when there is no problem}.
+    Returns {"sums": the files' MD5 sums}, which :func:`train_weights` needs for torchvision.
+    """
+    return {"sums": _write_cifar100(DATA_DIR, images, labels, list(class_names))}
+
+
+def _weights(model: torch.nn.Module) -> dict[str, np.ndarray]:
+    """{name: array} of a module's state_dict: floating tensors as float32, others as they are."""
+    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
+    return {
+        name: (value.float() if value.is_floating_point() else value).numpy() for name, value in state.items()
+    }
+
+
+def train_weights(sums: dict, time_budget_s: float, device: str = "cpu", seed: int = 0) -> dict:
+    """``challenge.train("a6_data", device, time_budget_s, seed)`` on the split written by
+    :func:`write_training_split` (whose ``sums`` make torchvision accept it).
+
+    Returns {"problem": "" or one sentence, "weights": {name: array} of the
+    returned module when there is no problem}.
     """
     import torch
 
-    names = list(class_names) if class_names else [f"class_{k:02d}" for k in range(100)]
-    sums = _write_cifar100(DATA_DIR, train_images, train_labels, names)
-    target = _device(device)
     train = student_module(MODULE).train
     with TorchvisionAccepts("CIFAR100", sums):
-        started = time.perf_counter()
-        model = train(DATA_DIR, str(target), time_budget_s=time_budget_s, seed=seed)
-        seconds = time.perf_counter() - started
-    result = {"seconds": seconds}
+        model = train(DATA_DIR, str(_device(device)), time_budget_s=time_budget_s, seed=seed)
     if not isinstance(model, torch.nn.Module):
-        return {**result, "problem": f"train() should return the trained nn.Module, got {_describe(model)}"}
-    problem = _mismatch(_fresh_model(), model.state_dict(), "the module train() returns",
-                        "train a fresh build_model() and return it")
+        return {"problem": f"train() should return the trained nn.Module, got {_describe(model)}"}
+    return {"problem": "", "weights": _weights(model)}
+
+
+def weights_logits(weights: dict, images: np.ndarray, batch_size: int = 250, device: str = "auto") -> dict:
+    """Load ``weights`` ({name: array}) into a fresh build_model() and compute logits for
+    uint8 images (N, 32, 32, 3). Returns {"problem": ""} plus "logits" (float32 (N, C)),
+    or {"problem": one sentence} when the weights do not fit the model."""
+    import torch
+
+    state = {name: torch.from_numpy(np.array(value, copy=True)) for name, value in weights.items()}
+    torch.manual_seed(0)
+    model = _fresh_model()
+    problem = _mismatch(
+        model, state, "the module train() returns", "train a fresh build_model() and return it"
+    )
     if problem:
-        return {**result, "problem": problem}
-    try:
-        model_device = next(model.parameters()).device
-    except StopIteration:
-        model_device = target
-    logits = _logits(model, test_images, batch_size, model_device)
+        return {"problem": problem}
+    model.load_state_dict(state, strict=True)
+    logits = _logits(model, images, batch_size, _device(device))
     if isinstance(logits, str):
-        return {**result, "problem": logits}
-    return {**result, "problem": "", "logits": logits}
+        return {"problem": logits}
+    return {"problem": "", "logits": logits}
